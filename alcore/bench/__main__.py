@@ -1,0 +1,3 @@
+from alcore.bench import main
+
+raise SystemExit(main())

@@ -1,0 +1,250 @@
+"""``python -m alcore``: run, compare, list datasets and descriptors, replay saved runs, benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from alcore.atomic import write_json
+from alcore.config import PAPER_STRATEGIES, RunConfig
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def _add_protocol_args(p: argparse.ArgumentParser) -> None:
+    d = RunConfig()
+    g = p.add_argument_group("data")
+    g.add_argument("--dataset", default=d.dataset, help="registered dataset name or a path (default: %(default)s)")
+    g.add_argument("--format", dest="dataset_format", default=None, help="importer for a path (default: detect)")
+    g.add_argument("--target", default=d.target, help="target column (default: %(default)s)")
+    g.add_argument("--descriptor", default=d.descriptor, help="descriptor family (default: %(default)s)")
+    g = p.add_argument_group("protocol (defaults: the paper's)")
+    g.add_argument("--initial", type=int, default=d.n_initial, help="initial labelled set (default: %(default)s)")
+    g.add_argument("--batch", type=int, default=d.batch_size, help="labels per round (default: %(default)s)")
+    g.add_argument("--budget", type=int, default=d.budget, help="total labels (default: %(default)s)")
+    g.add_argument("--test-fraction", type=float, default=d.test_fraction, help="held-out test split (default: 0.2)")
+    g.add_argument("--split-seed", type=int, default=d.split_seed, help="seed of the test split (default: 0)")
+    g.add_argument("--alpha", type=float, default=None, help="hybrid: weight of uncertainty vs distance (0..1)")
+    g = p.add_argument_group("committee")
+    g.add_argument("--committee", default=d.committee, help="committee family (default: %(default)s)")
+    g.add_argument("--members", type=int, default=5, help="committee size (default: %(default)s)")
+    g.add_argument("--hidden", type=_int_list, default=None, help="hidden widths, e.g. 64,64")
+    g.add_argument("--epochs", type=int, default=None, help="training epochs per round")
+    g.add_argument("--lr", type=float, default=None, help="learning rate")
+    g.add_argument("--weight-decay", type=float, default=None, help="weight decay")
+
+
+def _config_from_args(args: argparse.Namespace, strategy: str, seed: int) -> RunConfig:
+    committee_params: dict[str, Any] = {"n_members": args.members}
+    for key in ("hidden", "epochs", "lr", "weight_decay"):
+        value = getattr(args, key)
+        if value is not None:
+            committee_params[key] = list(value) if key == "hidden" else value
+    strategy_params = {"alpha": args.alpha} if args.alpha is not None and strategy == "hybrid" else {}
+    return RunConfig(
+        dataset=args.dataset,
+        dataset_format=args.dataset_format,
+        target=args.target,
+        descriptor=args.descriptor,
+        strategy=strategy,
+        strategy_params=strategy_params,
+        committee=args.committee,
+        committee_params=committee_params,
+        n_initial=args.initial,
+        batch_size=args.batch,
+        budget=args.budget,
+        test_fraction=args.test_fraction,
+        split_seed=args.split_seed,
+        seed=seed,
+    )
+
+
+@contextmanager
+def _progress(desc: str, enabled: bool) -> Iterator[Any]:
+    """A tqdm bar on stderr fed by ``(done, total)`` callbacks."""
+    from tqdm import tqdm
+
+    bar = tqdm(desc=desc, total=None, disable=not enabled, file=sys.stderr, leave=False)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from alcore.loop import prepare, run
+    from alcore.runs import run_to_dict, save_run
+
+    config = _config_from_args(args, args.strategy, args.seed)
+    with _progress("descriptors", not args.quiet) as bar:
+        problem = prepare(config, progress=bar)
+    with _progress(f"{config.strategy} seed {config.seed}", not args.quiet) as bar:
+        state = run(config, problem, progress=bar)
+    print(f"{'labels':>7} {'MAE':>10} {'RMSE':>10} {'R2':>7} {'rho':>6} {'pool std':>9}")
+    for r in state.rounds:
+        print(f"{r.n_labels:7d} {r.mae:10.5f} {r.rmse:10.5f} {r.r2:7.3f} {r.spearman:6.2f} {r.mean_pool_std:9.5f}")
+    if args.save:
+        print(f"saved run to {save_run(state, args.save)}")
+    if args.json:
+        write_json(args.json, run_to_dict(state.config, state.rounds, problem.dataset_fingerprint))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from alcore.compare import run_grid, summarise
+    from alcore.loop import prepare
+    from alcore.strategies import STRATEGIES
+
+    strategies = STRATEGIES.names() if args.strategies == "all" else [s for s in args.strategies.split(",") if s]
+    for s in strategies:
+        STRATEGIES.get(s)  # unknown names fail before any work starts
+    seeds = list(range(args.seeds)) if args.seed_list is None else list(args.seed_list)
+    base = _config_from_args(args, strategies[0], seeds[0])
+    with _progress("descriptors", not args.quiet) as bar:
+        problem = prepare(base, progress=bar)
+    with _progress(f"{len(strategies)} strategies x {len(seeds)} seeds", not args.quiet) as bar:
+        results = run_grid(base, problem, strategies, seeds, n_jobs=args.n_jobs, progress=bar)
+    summary = summarise(results)
+    _print_summary(summary)
+    if args.json:
+        write_json(
+            args.json,
+            {
+                "config": {k: v for k, v in base.to_dict().items() if k not in ("strategy", "seed")}
+                | {"strategies": strategies, "seeds": seeds},
+                "summary": {k: v.to_dict() for k, v in summary.items()},
+                "runs": [r.to_dict() for r in results],
+            },
+        )
+    return 0
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _print_summary(summary: dict) -> None:
+    print(f"{'strategy':<20} {'final MAE':>20} {'vs random':>10} {'labels@rnd':>10} {'AULC':>9} {'p (MWU)':>8}")
+    for name, s in summary.items():
+        mae = f"{s.final_mae_mean:.5f} ± {s.final_mae_std:.5f}"
+        print(
+            f"{name:<20} {mae:>20} {_fmt(s.improvement_pct, '+.1f') + ' %':>10} "
+            f"{_fmt(s.labels_to_target, '.0f'):>10} {s.aulc:9.5f} {_fmt(s.p_value, '.3f'):>8}"
+        )
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    from alcore.datasets import list_datasets, load_dataset
+
+    if args.describe:
+        info = load_dataset(args.describe, format=args.dataset_format).describe()
+        print(json.dumps(info, indent=2, default=str))
+        return 0
+    for info in list_datasets():
+        status = "available" if info.available else "missing"
+        print(f"{info.name:<14} {status:<10} {info.format or '':<14} {info.description}")
+    return 0
+
+
+def cmd_descriptors(args: argparse.Namespace) -> int:
+    from alcore.descriptors import describe_descriptors
+
+    for d in describe_descriptors():
+        print(f"{d['name']:<8} {d['description']}  params={d['params']}")
+    return 0
+
+
+def cmd_strategies(args: argparse.Namespace) -> int:
+    from alcore.strategies import STRATEGIES
+
+    for name in STRATEGIES:
+        doc = (STRATEGIES.get(name).__doc__ or "").strip().splitlines()
+        print(f"{name:<20} {doc[0] if doc else ''}")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Re-run a saved run's config from scratch and check that every round is identical."""
+    from alcore.loop import prepare, run
+    from alcore.runs import load_run
+
+    saved = load_run(args.run)
+    problem = prepare(saved.config)
+    state = run(saved.config, problem, max_rounds=len(saved.rounds))
+    same = len(state.rounds) == len(saved.rounds) and all(
+        a.same_results(b) for a, b in zip(state.rounds, saved.rounds)
+    )
+    print(f"{len(saved.rounds)} rounds replayed: {'identical' if same else 'DIFFERENT'}")
+    return 0 if same else 1
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from alcore.bench import main as bench_main
+
+    return bench_main(args.rest)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m alcore", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="one strategy, one seed")
+    _add_protocol_args(p)
+    p.add_argument("--strategy", default="diversity", help="selection strategy (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the initial set, committee and strategy")
+    p.add_argument("--save", type=Path, help="save the run (JSON + arrays) for resume/replay")
+    p.add_argument("--json", type=Path, help="write machine-readable results")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("compare", help="strategies x seeds on paired initial sets")
+    _add_protocol_args(p)
+    p.add_argument("--strategies", default=",".join(PAPER_STRATEGIES), help="comma list or 'all' (default: paper's 4)")
+    p.add_argument("--seeds", type=int, default=5, help="number of seeds 0..N-1 (default: %(default)s)")
+    p.add_argument("--seed-list", type=_int_list, default=None, help="explicit seeds, e.g. 3,7,11")
+    p.add_argument("--n-jobs", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--json", type=Path, help="write summary + per-run curves as JSON")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("datasets", help="list the datasets that can be loaded, or describe one")
+    p.add_argument("--describe", metavar="NAME_OR_PATH", help="load and summarise one dataset")
+    p.add_argument("--format", dest="dataset_format", default=None, help="importer for a path (default: detect)")
+    p.set_defaults(func=cmd_datasets)
+
+    sub.add_parser("descriptors", help="list descriptor families").set_defaults(func=cmd_descriptors)
+    sub.add_parser("strategies", help="list selection strategies").set_defaults(func=cmd_strategies)
+
+    p = sub.add_parser("replay", help="re-run a saved run and check it is bit-identical")
+    p.add_argument("run", type=Path, help="a run .json written by 'run --save'")
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("bench", help="benchmarks (e.g. 'bench round')")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="benchmark name and its options")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, KeyError, FileNotFoundError, RuntimeError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"error: {message}", file=sys.stderr)
+        return 2

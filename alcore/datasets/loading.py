@@ -1,0 +1,116 @@
+"""``load_file``: read any supported file, folder or archive, detecting its format from names and a peek at content."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import Counter
+from pathlib import Path, PurePosixPath
+
+from alcore.datasets.archive import archive_kind, list_names
+from alcore.datasets.base import Dataset, DatasetError
+from alcore.datasets.importers import IMPORTERS
+from alcore.datasets.importers.mlearn import SPLIT_FILES
+from alcore.datasets.importers.structure_files import SIDECAR, is_cif, is_poscar
+
+SNIFF_BYTES = 1 << 20
+"""How much of a JSON/CSV file detection reads (mlearn items put ``outputs`` after a ~30 kB structure)."""
+
+_EXTXYZ = (".xyz", ".extxyz", ".xyz.gz", ".extxyz.gz", ".xyz.bz2", ".extxyz.bz2", ".xyz.xz", ".extxyz.xz")
+
+
+def load_file(path: str | Path, format: str | None = None, name: str | None = None) -> Dataset:
+    """Read ``path`` (file, folder or archive) as a ``Dataset``; ``format`` skips detection, ``name`` renames it."""
+    path = Path(path)
+    if not path.exists():
+        raise DatasetError(path, "no such file or folder")
+    if format is None:
+        format = detect_format(path)
+    elif format not in IMPORTERS:
+        raise ValueError(f"unknown dataset format {format!r}; known formats: {', '.join(IMPORTERS.names())}")
+    dataset = IMPORTERS.get(format)(path)
+    return dataclasses.replace(dataset, name=name) if name else dataset
+
+
+def detect_format(path: str | Path) -> str:
+    """The importer name for ``path``, or a ``DatasetError`` that lists the known formats."""
+    path = Path(path)
+    if not path.exists():
+        raise DatasetError(path, "no such file or folder")
+    if path.is_dir() or archive_kind(path):
+        found = _detect_collection(path)
+    else:
+        found = _detect_file(path)
+    if found is None:
+        raise DatasetError(
+            path, f"cannot tell the dataset format; pass format= one of: {', '.join(IMPORTERS.names())}"
+        )
+    return found
+
+
+def _detect_file(path: Path) -> str | None:
+    name = path.name.lower()
+    if name.endswith(_EXTXYZ):
+        return "extxyz"
+    if is_cif(name):
+        return "cif"
+    if is_poscar(path.name):
+        return "poscar"
+    if name.endswith(".xsf"):
+        return "xsf"
+    if name.endswith(".csv"):
+        lines = _peek(path).splitlines()
+        header = lines[0] if lines else ""
+        return "csv-cif" if "cif" in [c.strip().strip('"') for c in header.split(",")] else None
+    if name.endswith(".json"):
+        return _sniff_json(_peek(path))
+    return None
+
+
+def _detect_collection(path: Path) -> str | None:
+    if path.is_dir():
+        splits = [path / f for f in SPLIT_FILES if (path / f).is_file()]
+        if splits and _sniff_json(_peek(splits[0])) == "mlearn":
+            return "mlearn"
+    names = [n for n in list_names(path) if PurePosixPath(n).name != SIDECAR]
+    kinds = Counter(_kind_of_name(n) for n in names)
+    kinds.pop(None, None)
+    if not kinds:
+        return None
+    kind = kinds.most_common(1)[0][0]
+    if kind != "json":
+        return kind
+    if path.is_dir():
+        first = sorted(n for n in names if n.lower().endswith(".json"))[0]
+        sniffed = _sniff_json(_peek(path / first))
+        return sniffed if sniffed in ("fitsnap", "mlearn") else None
+    return "fitsnap"  # the one JSON format read from archives
+
+
+def _kind_of_name(name: str) -> str | None:
+    lower = name.lower()
+    if lower.endswith(".xsf"):
+        return "xsf"
+    if is_cif(lower):
+        return "cif"
+    if is_poscar(name):
+        return "poscar"
+    if lower.endswith(".json"):
+        return "json"
+    return None
+
+
+def _peek(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return handle.read(SNIFF_BYTES).decode("utf-8", errors="replace")
+
+
+def _sniff_json(sample: str) -> str | None:
+    head = sample.lstrip()
+    if head.startswith("#") or (head.startswith("{") and re.search(r'"Dataset"\s*:', head)):
+        return "fitsnap"
+    if re.search(r'"outputs"\s*:', head) and head.startswith("["):
+        return "mlearn"
+    if re.search(r'"structure"\s*:', head) and head[:1] in ("[", "{"):
+        return "pymatgen-json"
+    return None

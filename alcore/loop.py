@@ -1,0 +1,244 @@
+"""The active-learning loop as a pure function: ``step(state) -> new state``.
+
+A round trains the committee on the labelled set, evaluates it on the held-out test split, predicts the pool and
+(if the budget allows) selects the next batch. ``RunState`` is immutable; the UI keeps a list of states to scrub and
+branch, and replaying a config gives bit-identical rounds.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from alcore.config import RunConfig
+from alcore.oracles import DatasetOracle
+from alcore.seeding import int_seed_for, rng_for
+from alcore.splits import Split, make_split
+from alcore.strategies import PoolView, select
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """Everything a run reads but never changes: standardised descriptors, labels (via the oracle) and the split."""
+
+    X: np.ndarray  # (n, d) float32 standardised descriptors of every structure
+    y: np.ndarray  # (n,) target values (used for the test split metrics; training labels come from the oracle)
+    split: Split
+    oracle: DatasetOracle
+    dataset_fingerprint: str = ""
+    feature_labels: tuple[str, ...] = ()
+
+    @classmethod
+    def from_arrays(
+        cls,
+        X: np.ndarray,
+        y: np.ndarray,
+        config: RunConfig,
+        fingerprint: str = "",
+        feature_labels: tuple[str, ...] = (),
+    ) -> "Problem":
+        """Split for ``config`` (its seed picks the initial set); the arrays are shared, not copied, between seeds."""
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        y = np.asarray(y, dtype=float)
+        if X.flags.writeable or y.flags.writeable:
+            X, y = X.copy(), y.copy()
+        if X.ndim != 2 or len(X) != len(y):
+            raise ValueError(f"X must be (n, d) with n = len(y); got X {X.shape}, y {y.shape}")
+        if not np.all(np.isfinite(X)):
+            raise ValueError("descriptors contain NaN or inf")
+        split = make_split(
+            len(y),
+            test_fraction=config.test_fraction,
+            n_initial=config.n_initial,
+            split_seed=config.split_seed,
+            seed=config.seed,
+        )
+        for arr in (X, y):
+            arr.setflags(write=False)
+        return cls(X=X, y=y, split=split, oracle=DatasetOracle(y), dataset_fingerprint=fingerprint,
+                   feature_labels=tuple(feature_labels))
+
+    def for_config(self, config: RunConfig) -> "Problem":
+        """The same data split for another config (another seed gives another initial set)."""
+        return Problem.from_arrays(self.X, self.y, config, self.dataset_fingerprint, self.feature_labels)
+
+
+@dataclass(frozen=True, eq=False)
+class RoundRecord:
+    round: int
+    n_labels: int
+    labelled: np.ndarray  # dataset indices the committee was trained on, in acquisition order
+    selected: np.ndarray  # dataset indices picked this round (empty on the last round)
+    pool: np.ndarray  # dataset indices of the pool the committee predicted this round
+    pool_mean: np.ndarray
+    pool_std: np.ndarray
+    test_mean: np.ndarray
+    test_std: np.ndarray
+    mae: float
+    rmse: float
+    r2: float
+    spearman: float  # Spearman(committee std, |error|) on the test split
+    mean_pool_std: float
+    fit_seconds: float
+    select_seconds: float
+
+    ARRAYS = ("labelled", "selected", "pool", "pool_mean", "pool_std", "test_mean", "test_std")
+    SCALARS = ("round", "n_labels", "mae", "rmse", "r2", "spearman", "mean_pool_std", "fit_seconds", "select_seconds")
+    TIMINGS = ("fit_seconds", "select_seconds")  # wall times: recorded, but not part of bit-identical replays
+
+    def same_results(self, other: "RoundRecord") -> bool:
+        """True when everything except wall times is identical (the replay guarantee)."""
+        scalars = all(
+            np.array_equal(getattr(self, k), getattr(other, k), equal_nan=True)
+            for k in self.SCALARS
+            if k not in self.TIMINGS
+        )
+        return scalars and all(np.array_equal(getattr(self, k), getattr(other, k)) for k in self.ARRAYS)
+
+
+@dataclass(frozen=True, eq=False)
+class RunState:
+    config: RunConfig
+    problem: Problem
+    labelled: np.ndarray  # dataset indices labelled so far, in acquisition order
+    rounds: tuple[RoundRecord, ...] = ()
+
+    @property
+    def done(self) -> bool:
+        return bool(self.rounds) and len(self.rounds[-1].selected) == 0
+
+    @property
+    def budget(self) -> int:
+        """Labels the run may use: the configured budget, capped by what the pool holds."""
+        split = self.problem.split
+        return min(self.config.budget, len(split.initial) + len(split.pool))
+
+    def curve(self) -> tuple[np.ndarray, np.ndarray]:
+        """(n_labels, MAE) per round: the learning curve."""
+        return (
+            np.array([r.n_labels for r in self.rounds], dtype=int),
+            np.array([r.mae for r in self.rounds], dtype=float),
+        )
+
+
+def start(config: RunConfig, problem: Problem) -> RunState:
+    labelled = problem.split.initial.copy()
+    labelled.setflags(write=False)
+    return RunState(config=config, problem=problem, labelled=labelled)
+
+
+def _metrics(y_true: np.ndarray, mean: np.ndarray, std: np.ndarray) -> tuple[float, float, float, float]:
+    err = mean - y_true
+    mae = float(np.mean(np.abs(err)))
+    rmse = float(np.sqrt(np.mean(err**2)))
+    ss_tot = float(np.sum((y_true - y_true.mean()) ** 2))
+    r2 = float(1.0 - np.sum(err**2) / ss_tot) if ss_tot > 0 else float("nan")
+    if np.ptp(std) > 0 and np.ptp(np.abs(err)) > 0:
+        rho = float(spearmanr(std, np.abs(err)).statistic)
+    else:
+        rho = float("nan")
+    return mae, rmse, r2, rho
+
+
+def fit_committee(config: RunConfig, X: np.ndarray, y: np.ndarray, round_index: int):
+    """Train the configured committee with the seed of this round (importing committees lazily keeps torch off
+    the import path of code that only reads saved runs)."""
+    from alcore.committee import make_committee
+
+    params = dict(config.committee_params)
+    params["random_state"] = int_seed_for(config.seed, "committee", round_index)
+    return make_committee(config.committee, **params).fit(X, y)
+
+
+def step(state: RunState) -> RunState:
+    """One round: fit, evaluate, predict the pool, select. Calling it on a finished run is an error."""
+    if state.done:
+        raise RuntimeError("the run is finished: its budget is spent or its pool is empty")
+    config, problem = state.config, state.problem
+    r = len(state.rounds)
+    labelled = state.labelled
+    pool = np.setdiff1d(problem.split.pool, labelled, assume_unique=True)
+    test = problem.split.test
+
+    t0 = time.perf_counter()
+    committee = fit_committee(config, problem.X[labelled], problem.oracle.label(labelled), r)
+    mean, std = committee.predict(problem.X[np.concatenate([test, pool])], return_std=True)
+    fit_seconds = time.perf_counter() - t0
+    test_mean, pool_mean = mean[: len(test)], mean[len(test) :]
+    test_std, pool_std = std[: len(test)], std[len(test) :]
+    mae, rmse, r2, rho = _metrics(problem.y[test], test_mean, test_std)
+
+    t1 = time.perf_counter()
+    n_pick = min(config.batch_size, state.budget - len(labelled), len(pool))
+    if n_pick > 0:
+        view = PoolView(mean=pool_mean, std=pool_std, X_pool=problem.X[pool], X_labelled=problem.X[labelled])
+        picked = select(config.strategy, view, n_pick, rng_for(config.seed, "strategy", r), **config.strategy_params)
+        selected = pool[picked]
+    else:
+        selected = np.empty(0, dtype=np.int64)
+    select_seconds = time.perf_counter() - t1
+
+    record = RoundRecord(
+        round=r,
+        n_labels=len(labelled),
+        labelled=labelled,
+        selected=selected,
+        pool=pool,
+        pool_mean=pool_mean,
+        pool_std=pool_std,
+        test_mean=test_mean,
+        test_std=test_std,
+        mae=mae,
+        rmse=rmse,
+        r2=r2,
+        spearman=rho,
+        mean_pool_std=float(np.mean(pool_std)) if len(pool_std) else float("nan"),
+        fit_seconds=fit_seconds,
+        select_seconds=select_seconds,
+    )
+    new_labelled = np.concatenate([labelled, selected])
+    new_labelled.setflags(write=False)
+    return RunState(config=config, problem=problem, labelled=new_labelled, rounds=(*state.rounds, record))
+
+
+def run(
+    config: RunConfig,
+    problem: Problem,
+    *,
+    max_rounds: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    state: RunState | None = None,
+) -> RunState:
+    """Step until the budget is spent (or ``max_rounds`` more rounds). ``state`` resumes an earlier run."""
+    state = state or start(config, problem)
+    expected = n_rounds(state)
+    done_rounds = 0
+    while not state.done and (max_rounds is None or done_rounds < max_rounds):
+        state = step(state)
+        done_rounds += 1
+        if progress is not None:
+            progress(len(state.rounds), expected)
+    return state
+
+
+def n_rounds(state: RunState) -> int:
+    """How many rounds a full run has: one per batch, plus the final evaluation at the budget."""
+    start_labels = len(state.problem.split.initial)
+    extra = max(0, state.budget - start_labels)
+    return 1 + -(-extra // state.config.batch_size)
+
+
+def prepare(config: RunConfig, progress: Callable[[int, int], None] | None = None) -> Problem:
+    """Load the dataset, compute (or read cached) descriptors and split: the expensive, shareable part of a run."""
+    from alcore.datasets import load_dataset
+    from alcore.descriptors import compute_features
+
+    dataset = load_dataset(config.dataset, format=config.dataset_format)
+    features = compute_features(dataset, config.descriptor, config.descriptor_params, progress=progress)
+    return Problem.from_arrays(
+        features.X, dataset.target(config.target), config, dataset.fingerprint(), tuple(features.labels)
+    )

@@ -1,0 +1,141 @@
+"""Save and load runs: a JSON file (config, per-round metrics) plus a content-addressed ``.npz`` of the arrays.
+
+Durability: the arrays go to ``<stem>.<sha>.npz`` first, then the JSON that names that file is replaced atomically,
+then stale ``.npz`` files are removed. A process killed at any moment leaves the previous JSON and the arrays it names
+intact. Loading verifies the hash, so a mismatched or corrupted pair is reported, never silently used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import alcore
+from alcore.atomic import read_npz, write_json, write_npz
+from alcore.config import RunConfig
+from alcore.loop import Problem, RoundRecord, RunState
+
+FORMAT = "alcore-run/1"
+
+
+@dataclass(frozen=True, eq=False)
+class SavedRun:
+    """A run read back from disk: config and rounds, without the (re-computable) problem data."""
+
+    config: RunConfig
+    rounds: tuple[RoundRecord, ...]
+    dataset_fingerprint: str
+    meta: dict[str, Any]
+
+    def curve(self) -> tuple[np.ndarray, np.ndarray]:
+        return (
+            np.array([r.n_labels for r in self.rounds], dtype=int),
+            np.array([r.mae for r in self.rounds], dtype=float),
+        )
+
+    def resume(self, problem: Problem) -> RunState:
+        """Continue this run on ``problem`` (checked to be the same data and split)."""
+        if self.dataset_fingerprint and problem.dataset_fingerprint and (
+            self.dataset_fingerprint != problem.dataset_fingerprint
+        ):
+            raise ValueError(
+                f"saved run was made on dataset {self.dataset_fingerprint}, not {problem.dataset_fingerprint}"
+            )
+        if self.rounds and not np.array_equal(self.rounds[0].labelled, problem.split.initial):
+            raise ValueError("saved run's initial set differs from the problem's split (different config or data)")
+        last = self.rounds[-1] if self.rounds else None
+        labelled = problem.split.initial.copy() if last is None else np.concatenate([last.labelled, last.selected])
+        labelled.setflags(write=False)
+        return RunState(config=self.config, problem=problem, labelled=labelled, rounds=self.rounds)
+
+
+def _json_float(x: float) -> float | None:
+    return None if not np.isfinite(x) else float(x)
+
+
+def run_to_dict(config: RunConfig, rounds: tuple[RoundRecord, ...], fingerprint: str = "") -> dict[str, Any]:
+    """The JSON-friendly part of a run: config, split sizes and per-round scalars (also what ``--json`` prints)."""
+    return {
+        "format": FORMAT,
+        "alcore_version": alcore.__version__,
+        "config": config.to_dict(),
+        "dataset_fingerprint": fingerprint,
+        "rounds": [
+            {k: (_json_float(getattr(r, k)) if isinstance(getattr(r, k), float) else getattr(r, k)) for k in r.SCALARS}
+            | {"n_selected": len(r.selected)}
+            for r in rounds
+        ],
+        "curve": {
+            "n_labels": [r.n_labels for r in rounds],
+            "mae": [_json_float(r.mae) for r in rounds],
+        },
+    }
+
+
+def save_run(state: RunState | SavedRun, path: str | Path) -> Path:
+    """Write ``path`` (``.json``) and its arrays file atomically; returns the JSON path."""
+    path = Path(path)
+    if path.suffix != ".json":
+        path = path.with_suffix(".json")
+    fingerprint = (
+        state.problem.dataset_fingerprint if isinstance(state, RunState) else state.dataset_fingerprint
+    )
+    arrays = {f"r{r.round}_{key}": np.asarray(getattr(r, key)) for r in state.rounds for key in r.ARRAYS}
+    blob = _npz_digest(arrays)
+    npz_path = path.with_name(f"{path.stem}.{blob}.npz")
+    if not npz_path.exists():
+        write_npz(npz_path, **arrays)
+    doc = run_to_dict(state.config, state.rounds, fingerprint)
+    doc["arrays"] = {"file": npz_path.name, "sha256": blob}
+    write_json(path, doc)
+    for stale in path.parent.glob(f"{path.stem}.*.npz"):
+        if stale.name != npz_path.name:
+            stale.unlink(missing_ok=True)
+    return path
+
+
+def _npz_digest(arrays: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for key in sorted(arrays):
+        arr = np.ascontiguousarray(arrays[key])
+        h.update(key.encode())
+        h.update(str(arr.dtype).encode())
+        h.update(str(arr.shape).encode())
+        h.update(arr.tobytes())
+    return h.hexdigest()[:20]
+
+
+def load_run(path: str | Path) -> SavedRun:
+    """Read a saved run; every problem (missing file, bad JSON, hash mismatch) names the file."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such run file") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a valid run file ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ValueError(f"{path}: not an alcore run file (expected format {FORMAT!r})")
+    try:
+        config = RunConfig.from_dict(doc["config"])
+        npz_path = path.with_name(doc["arrays"]["file"])
+        arrays = read_npz(npz_path)
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: incomplete run file (missing {exc})") from None
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: cannot read its arrays file ({exc})") from None
+    if _npz_digest(arrays) != doc["arrays"]["sha256"]:
+        raise ValueError(f"{npz_path}: arrays do not match the hash recorded in {path.name}")
+    rounds = []
+    for entry in doc["rounds"]:
+        r = int(entry["round"])
+        scalars = {k: (float("nan") if entry[k] is None else entry[k]) for k in RoundRecord.SCALARS}
+        scalars["round"], scalars["n_labels"] = r, int(entry["n_labels"])
+        rounds.append(RoundRecord(**scalars, **{k: arrays[f"r{r}_{k}"] for k in RoundRecord.ARRAYS}))
+    meta = {k: doc.get(k) for k in ("alcore_version", "format")}
+    return SavedRun(config=config, rounds=tuple(rounds), dataset_fingerprint=doc.get("dataset_fingerprint", ""), meta=meta)

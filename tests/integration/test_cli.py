@@ -1,0 +1,75 @@
+"""The CLI end to end on a small extxyz dataset written by the test (no shared data needed)."""
+
+import json
+
+import numpy as np
+import pytest
+from ase.build import bulk
+
+from alcore.cli import main
+from alcore.datasets import Dataset, write_extxyz
+
+
+@pytest.fixture(scope="module")
+def small_dataset(tmp_path_factory):
+    """80 strained/rattled Si and C cells with a smooth fake energy per atom."""
+    rng = np.random.default_rng(0)
+    atoms, energies = [], []
+    for i in range(80):
+        a = bulk("Si" if i % 2 else "C", "diamond", a=5.43 if i % 2 else 3.57, cubic=True)
+        strain = 1 + rng.uniform(-0.05, 0.05)
+        a.set_cell(a.cell * strain, scale_atoms=True)
+        a.rattle(0.05, seed=i)
+        atoms.append(a)
+        energies.append((-5.4 if i % 2 else -9.1) + 3.0 * (strain - 1) ** 2)
+    ds = Dataset("small", tuple(atoms), {"energy_per_atom": np.array(energies)}, tuple(f"s{i}" for i in range(80)))
+    return write_extxyz(ds, tmp_path_factory.mktemp("cli") / "small.extxyz")
+
+
+ARGS = ["--initial", "10", "--batch", "5", "--budget", "25", "--members", "3", "--epochs", "40", "--hidden", "16"]
+
+
+def test_run_saves_and_replays_identically(small_dataset, tmp_path, capsys):
+    run_json = tmp_path / "run.json"
+    assert main(["run", "--dataset", str(small_dataset), "--strategy", "hybrid", "--alpha", "0.3", "-q",
+                 "--save", str(run_json), *ARGS]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "labels" in out and "saved run" in out
+    saved = json.loads(run_json.read_text())
+    assert saved["config"]["strategy_params"] == {"alpha": 0.3}
+    assert [r["n_labels"] for r in saved["rounds"]] == [10, 15, 20, 25]
+    assert main(["replay", str(run_json)]) == 0
+    assert "identical" in capsys.readouterr().out
+
+
+def test_compare_writes_the_documented_json(small_dataset, tmp_path, capsys):
+    out_json = tmp_path / "cmp.json"
+    code = main(["compare", "--dataset", str(small_dataset), "--strategies", "random,diversity,kcenter",
+                 "--seeds", "2", "--n-jobs", "1", "-q", "--json", str(out_json), *ARGS])  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "diversity" in printed and "kcenter" in printed
+    doc = json.loads(out_json.read_text())
+    assert set(doc["summary"]) == {"random", "diversity", "kcenter"}
+    for entry in doc["summary"].values():
+        assert {"final_mae_mean", "final_mae_std", "improvement_pct", "labels_to_target", "aulc", "p_value"} <= set(entry)
+    assert len(doc["runs"]) == 6
+    assert all(r["n_labels"] == [10, 15, 20, 25] and len(r["mae"]) == 4 for r in doc["runs"])
+    assert doc["config"]["seeds"] == [0, 1]
+
+
+def test_errors_are_one_line_messages(small_dataset, capsys):
+    assert main(["run", "--dataset", str(small_dataset), "--strategy", "nope", "-q", *ARGS]) == 2
+    assert "unknown strategy 'nope'" in capsys.readouterr().err
+    assert main(["run", "--dataset", "no/such/file.xyz", "-q"]) == 2
+    assert "no/such/file.xyz" in capsys.readouterr().err
+    assert main(["compare", "--dataset", str(small_dataset), "--strategies", "random,bogus", "-q"]) == 2
+    assert "bogus" in capsys.readouterr().err
+
+
+def test_datasets_lists_and_describes(small_dataset, capsys):
+    assert main(["datasets"]) == 0
+    assert "si-mlearn" in capsys.readouterr().out
+    assert main(["datasets", "--describe", str(small_dataset)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["n_structures"] == 80 and info["elements"] == ["C", "Si"]
