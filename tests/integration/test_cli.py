@@ -73,3 +73,19 @@ def test_datasets_lists_and_describes(small_dataset, capsys):
     assert main(["datasets", "--describe", str(small_dataset)]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["n_structures"] == 80 and info["elements"] == ["C", "Si"]
+
+
+def test_replay_in_a_separate_process_is_bit_identical(small_dataset, tmp_path):
+    """Determinism across processes: a run saved by one interpreter replays identically in another."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    run_json = tmp_path / "proc.json"
+    cmd = [sys.executable, "-m", "alcore"]
+    subprocess.run([*cmd, "run", "--dataset", str(small_dataset), "--strategy", "diversity", "-q",
+                    "--save", str(run_json), *ARGS], cwd=repo, check=True, capture_output=True)  # fmt: skip
+    replay = subprocess.run([*cmd, "replay", str(run_json)], cwd=repo, capture_output=True, text=True)
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    assert "4 rounds replayed: identical" in replay.stdout
