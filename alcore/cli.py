@@ -1,4 +1,4 @@
-"""``python -m alcore``: run, compare, list datasets and descriptors, replay saved runs, benchmarks."""
+"""``python -m alcore``: run, compare, list datasets and descriptors, replay saved runs, benchmarks, build pools."""
 
 from __future__ import annotations
 
@@ -199,6 +199,47 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_main(args.rest)
 
 
+def cmd_data(args: argparse.Namespace) -> int:
+    """Build the bundled pools (needs requirements-build.txt) or recompute their shipped features and maps."""
+    from alcore.pools import POOL_SYSTEMS
+    from alcore.pools.build import DEFAULT_N_TOTAL, build_all, build_pool, embed_all, enforce_budget
+    from alcore.pools.card import write_card
+
+    def say(message: str) -> None:
+        if not args.quiet:
+            print(message, file=sys.stderr, flush=True)
+
+    out = args.out if args.out is not None else _data_dir()
+    if args.action == "embed":
+        embed_all(out, report=say)
+        return 0
+    n_total = args.n_total if args.n_total is not None else DEFAULT_N_TOTAL
+    if not args.all and not args.system:
+        raise ValueError("data build: pass --system NAME or --all")
+    if args.system and args.system not in POOL_SYSTEMS:
+        raise ValueError(f"unknown pool system {args.system!r}; known: {', '.join(POOL_SYSTEMS)}")
+    try:
+        if args.all:
+            manifests = build_all(args.seed, out, n_total, report=say)
+        else:
+            manifests = {args.system: build_pool(args.system, args.seed, out, n_total, report=say)}
+            write_card(out, budget=enforce_budget(out, report=say))
+    except ImportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for system, m in manifests.items():
+        check = m["sanity_checks"]
+        print(f"{system:<5} {m['n_structures']:5d} structures  {m['build_time_s']:7.1f} s  "
+              f"sanity {check['status']}: {check.get('check', check.get('reason', ''))}")
+    return 0
+
+
+def _data_dir() -> Path:
+    from alcore.pools import DATA_DIR
+
+    return DATA_DIR
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m alcore", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -233,6 +274,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("replay", help="re-run a saved run and check it is bit-identical")
     p.add_argument("run", type=Path, help="a run .json written by 'run --save'")
     p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("data", help="build the bundled pools (data build) or their UMAP maps (data embed)")
+    p.add_argument("action", choices=("build", "embed"), help="build: CHGNet-labelled pools; embed: features + maps")
+    p.add_argument("--system", default=None, help="one pool: C, Si, Fe or TiO2")
+    p.add_argument("--all", action="store_true", help="all four pools, then the size check and data/README.md")
+    p.add_argument("--seed", type=int, default=0, help="generator seed (default: %(default)s)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: <repo>/data)")
+    p.add_argument("--n-total", type=int, default=None, help="candidates per system (default: 1800)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    p.set_defaults(func=cmd_data)
 
     p = sub.add_parser("bench", help="benchmarks (e.g. 'bench round')")
     p.add_argument("rest", nargs=argparse.REMAINDER, help="benchmark name and its options")

@@ -12,6 +12,7 @@ CIFs, parsed by ase) loads cold in 3.4-3.9 s, under the ~5 s that would justify 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any, Callable, Mapping
 from alcore.datasets.base import Dataset, DatasetError
 from alcore.datasets.importers import IMPORTERS
 from alcore.datasets.loading import load_file
+from alcore.pools import DATA_DIR as BUNDLED_DATA_DIR
 from alcore.registry import Registry
 
 SHARED_ENV = "ALCORE_SHARED_DATASETS"
@@ -173,3 +175,34 @@ register_source(Source(
     location=shared("fe_fitsnap/Fe_Linear_NPJ2021_JSON.tar.gz"),
     provenance={"reference": "Nikolov et al., npj Comput. Mater. 7, 153 (2021)", "licence": "GPL-2.0 repository"},
 ))  # fmt: skip
+
+
+# The pools bundled with the project (built by ``python -m alcore data build --all``; see data/README.md).
+BUNDLED_SYSTEMS = {"C": "carbon", "Si": "silicon", "Fe": "iron", "TiO2": "Ti-O (TiO2 polymorphs and suboxides)"}
+
+
+def _bundled_description(system: str, label: str) -> str:
+    """Counts come from the pool's manifest, so the listing always matches the shipped file."""
+    base = f"{label}: CHGNet-labelled pool (energies, formation energies, forces, stress; a DFT surrogate, not DFT)"
+    try:
+        manifest = json.loads((BUNDLED_DATA_DIR / f"{system}.manifest.json").read_text(encoding="utf-8"))
+        kinds = ", ".join(f"{v} {k}" for k, v in manifest["counts_by_kind"].items())
+        lo, hi = manifest["n_atoms_range"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return base
+    return (
+        f"{label}: {manifest['n_structures']} structures ({kinds}), {lo}-{hi} atoms; "
+        f"CHGNet {manifest['chgnet_version']} energies, formation energies, forces, stress (a DFT surrogate, not DFT)"
+    )
+
+
+for _system, _label in BUNDLED_SYSTEMS.items():
+    register_source(Source(
+        name=_system,
+        description=_bundled_description(_system, _label),
+        format="extxyz",
+        location=(lambda s=_system: BUNDLED_DATA_DIR / f"{s}.extxyz.gz"),
+        priority=BUNDLED_PRIORITY,
+        provenance={"bundled": True, "manifest": f"data/{_system}.manifest.json",
+                    "labels": "CHGNet universal potential (surrogate of Materials-Project-style PBE/PBE+U)"},
+    ))  # fmt: skip

@@ -2,7 +2,9 @@
 
 Descriptors are unlabelled, so the scaler is fitted on the whole dataset (pool-based AL may look at all of it).
 Raw features are cached under ``cache_dir("descriptors")``, keyed by the dataset fingerprint, the descriptor name,
-its params and the family's ``version``; a corrupt cache file is recomputed, never fatal.
+its params and the family's ``version``; a corrupt cache file is recomputed, never fatal. Before computing, the
+pipeline also looks for a file of the same name shipped with the bundled pools in ``<repo>/data/features/``
+(float32, written by ``python -m alcore data build``); it is used only if its stored fingerprint and shape match.
 
 Besides the base contract, a family whose feature layout depends on the data (``soap``/``rdf``: one block per
 species pair) offers ``fit(dataset) -> self``; the pipeline calls it on the whole dataset before featurising chunks.
@@ -25,9 +27,11 @@ from alcore.atomic import read_npz, write_npz
 from alcore.cache import cache_dir
 from alcore.datasets.base import Dataset
 from alcore.descriptors.base import DESCRIPTORS
+from alcore.pools import DATA_DIR
 
 log = logging.getLogger(__name__)
 
+SHIPPED_FEATURES_DIR = DATA_DIR / "features"
 CHUNK_SIZE = 200  # structures per featurize call: the granularity of progress reports
 CONSTANT_STD = 1e-12
 
@@ -116,6 +120,8 @@ def _featurize_raw(
     path = cache_file(fingerprint, descriptor, params)
     if cache:
         hit = _load_cached(path, n, fingerprint)
+        if hit is None:
+            hit = _load_cached(SHIPPED_FEATURES_DIR / path.name, n, fingerprint)
         if hit is not None:
             if progress is not None:
                 progress(n, n)

@@ -28,9 +28,12 @@ from ase.stress import full_3x3_to_voigt_6_stress
 from ase.units import GPa
 
 BUILD_HINT = "pip install -r requirements-build.txt"
-LABEL_BATCH_SIZE = 16  # measured fastest on 2 CPU cores (16: 53 ms, 32: 68 ms, 64: 83 ms per 16-atom cell)
-REFERENCE_STEPS = 300
-REFERENCE_FMAX = 0.01
+LABEL_BATCH_SIZE = 8  # with one torch thread, 8 beat 16, 32 and 64 (~0.1 s per 21-atom Ti-O cell, 2 busy cores)
+TORCH_THREADS = 1
+"""torch intra-op threads during a build. On 2 shared cores, 2 OpenMP threads competing with other processes made one
+6-atom CHGNet call take 11 s instead of 0.17 s (spin-waiting); one thread is never far from the best case."""
+REFERENCE_STEPS = 200
+REFERENCE_FMAX = 0.02
 O2_BOX = 12.0  # Å, cubic box of the isolated O2 reference
 O2_BOND = 1.21  # Å, starting O=O distance (relaxed with the box fixed)
 
@@ -49,11 +52,17 @@ def chgnet_version() -> str:
     return str(require_chgnet().__version__)
 
 
-def load_model():
-    """The pretrained CHGNet on the CPU (weights ship in the wheel; works offline). ~5 s: load once per build."""
+def load_model(threads: int | None = TORCH_THREADS):
+    """The pretrained CHGNet on the CPU (weights ship in the wheel; works offline). ~5 s: load once per build.
+
+    ``threads`` sets torch's intra-op thread count for this process (``None`` leaves it alone); see ``TORCH_THREADS``.
+    """
     require_chgnet()
+    import torch
     from chgnet.model import CHGNet
 
+    if threads is not None:
+        torch.set_num_threads(int(threads))
     with contextlib.redirect_stdout(io.StringIO()):
         return CHGNet.load(use_device="cpu", verbose=False)
 

@@ -667,15 +667,15 @@ def test_named_sources_resolve_under_the_env_folder(tmp_path, monkeypatch):
 def test_bundled_sources_list_first(tmp_path, monkeypatch):
     monkeypatch.setattr(sources, "SOURCES", Registry("dataset source"))
     sources.register_source(Source("fe-shared", "shared Fe", "fitsnap", lambda: tmp_path / "missing"))
-    path = write_extxyz(rich_dataset(), tmp_path / "Si.extxyz.gz")
-    sources.register_source(Source("Si", "bundled Si pool", "extxyz", lambda: path, priority=BUNDLED_PRIORITY))
-    assert [(i.name, i.available) for i in sources.list_datasets()] == [("Si", True), ("fe-shared", False)]
-    ds = sources.load_dataset("Si")
-    assert ds.name == "Si" and ds.provenance["source"] == "Si"
-    assert sources.load_dataset("Si") is ds
+    path = write_extxyz(rich_dataset(), tmp_path / "Si-test.extxyz.gz")
+    sources.register_source(Source("Si-test", "bundled pool", "extxyz", lambda: path, priority=BUNDLED_PRIORITY))
+    assert [(i.name, i.available) for i in sources.list_datasets()] == [("Si-test", True), ("fe-shared", False)]
+    ds = sources.load_dataset("Si-test")
+    assert ds.name == "Si-test" and ds.provenance["source"] == "Si-test"
+    assert sources.load_dataset("Si-test") is ds
     with pytest.raises(ValueError, match="do not pass format"):
-        sources.load_dataset("Si", format="xsf")
-    assert "Si" not in SOURCES  # the global registry is untouched
+        sources.load_dataset("Si-test", format="xsf")
+    assert "Si-test" not in SOURCES  # the global registry is untouched
 
 
 def test_a_failed_load_is_not_cached(tmp_path):
