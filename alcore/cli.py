@@ -201,7 +201,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_data(args: argparse.Namespace) -> int:
     """Build the bundled pools (needs requirements-build.txt) or recompute their shipped features and maps."""
-    from alcore.pools import POOL_SYSTEMS
+    from alcore.pools import DATA_DIR, POOL_SYSTEMS
     from alcore.pools.build import DEFAULT_N_TOTAL, build_all, build_pool, embed_all, enforce_budget
     from alcore.pools.card import write_card
 
@@ -209,7 +209,7 @@ def cmd_data(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(message, file=sys.stderr, flush=True)
 
-    out = args.out if args.out is not None else _data_dir()
+    out = args.out if args.out is not None else DATA_DIR
     if args.action == "embed":
         embed_all(out, report=say)
         return 0
@@ -232,12 +232,6 @@ def cmd_data(args: argparse.Namespace) -> int:
         print(f"{system:<5} {m['n_structures']:5d} structures  {m['build_time_s']:7.1f} s  "
               f"sanity {check['status']}: {check.get('check', check.get('reason', ''))}")
     return 0
-
-
-def _data_dir() -> Path:
-    from alcore.pools import DATA_DIR
-
-    return DATA_DIR
 
 
 def build_parser() -> argparse.ArgumentParser:

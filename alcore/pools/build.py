@@ -30,6 +30,7 @@ from ase import Atoms
 
 from alcore.atomic import write_json, write_npz
 from alcore.datasets.base import Dataset
+from alcore.datasets.importers.extxyz import read_extxyz, write_extxyz
 from alcore.pools import DATA_DIR, POOL_SYSTEMS
 from alcore.pools.curate import MAX_FORCE, curate, reduced_formula
 
@@ -181,12 +182,13 @@ def build_pool(
         kinds=tuple(kinds[i] for i in kept),
         provenance=provenance,
     )
-    pool_path = write_pool(dataset, out / f"{system}.extxyz.gz")
+    pool_path = write_extxyz(dataset, out / f"{system}.extxyz.gz")
+    written = read_pool(pool_path)
     lap("write")
 
     shipped: dict[str, Any] = {}
     if features:
-        shipped = ship_features_and_embeddings(pool_path, system, out, report=say)
+        shipped = ship_features_and_embeddings(written, system, out, report=say)
         lap("features+embeddings")
 
     manifest = {
@@ -212,7 +214,7 @@ def build_pool(
         "energy_ranges": _ranges(dataset),
         "sanity_checks": sanity,
         "prototype_relaxed_energy_per_atom": prototype_energy,
-        "dataset_fingerprint": dataset_fingerprint(pool_path),
+        "dataset_fingerprint": written.fingerprint(),
         "shipped": shipped,
         "timings_s": timings,
         "build_time_s": round(time.perf_counter() - t_start, 1),
@@ -248,31 +250,19 @@ def build_all(
     return manifests
 
 
-def write_pool(dataset: Dataset, path: Path) -> Path:
-    from alcore.datasets.importers.extxyz import write_extxyz
-
-    return write_extxyz(dataset, path)
-
-
-def dataset_fingerprint(pool_path: Path) -> str:
-    return _reload(pool_path).fingerprint()
-
-
-def _reload(pool_path: Path) -> Dataset:
+def read_pool(pool_path: Path) -> Dataset:
     """The pool as the app will see it: read back from the file (8-decimal positions), named like its source."""
-    from alcore.datasets.importers.extxyz import read_extxyz
-
     dataset = read_extxyz(pool_path)
     return dataclasses.replace(dataset, name=pool_path.name.split(".")[0])
 
 
-def ship_features_and_embeddings(pool_path: Path, system: str, out: Path, *, report: Report) -> dict[str, Any]:
-    """Raw features (float32) and UMAP maps for every registered descriptor family, computed on the written file."""
+def ship_features_and_embeddings(dataset: Dataset, system: str, out: Path, *, report: Report) -> dict[str, Any]:
+    """Raw features (float32) and UMAP maps for every registered descriptor family, computed on the pool as read
+    back from its file (``read_pool``), so fingerprints match what the app loads."""
     from alcore.descriptors.base import DESCRIPTORS
     from alcore.descriptors.features import featurize_raw, standardise
     from alcore.embeddings import UMAP_SETTINGS, compute_embedding, params_hash, save_embedding, shipped_path
 
-    dataset = _reload(pool_path)
     fingerprint = dataset.fingerprint()
     shipped: dict[str, Any] = {}
     for descriptor in DESCRIPTORS:
@@ -447,8 +437,9 @@ def embed_all(out_dir: str | Path | None = None, *, systems: Sequence[str] = POO
             continue
         manifest_path = out / f"{system}.manifest.json"
         manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
-        manifest["shipped"] = ship_features_and_embeddings(pool, system, out, report=say)
-        manifest["dataset_fingerprint"] = dataset_fingerprint(pool)
+        written = read_pool(pool)
+        manifest["shipped"] = ship_features_and_embeddings(written, system, out, report=say)
+        manifest["dataset_fingerprint"] = written.fingerprint()
         if manifest_path.is_file():
             write_json(manifest_path, manifest)
         done[system] = manifest["shipped"]
