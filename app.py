@@ -1,8 +1,19 @@
-"""Entry point: ``streamlit run app.py``. Pages are registered here; page scripts live in ``pages/``."""
+"""Entry point: ``streamlit run app.py``. Pages are registered here; page scripts live in ``pages/``.
+
+Explore is the default page, served at the root URL (``/``); the others at ``/compare``, ``/data`` and ``/learn``.
+"""
 
 import streamlit as st
 
-st.set_page_config(page_title="alcore — active learning for MLIPs", layout="wide")
+from ui.entry import mark_entry
 
-navigation = st.navigation([st.Page("pages/quick_run.py", title="Quick run", default=True)])
-navigation.run()
+st.set_page_config(page_title="alcore — active learning for MLIPs", page_icon=":material/science:", layout="wide")
+
+PAGES = [
+    st.Page("pages/explore.py", title="Explore", icon=":material/travel_explore:", default=True),
+    st.Page("pages/compare.py", title="Compare strategies", icon=":material/monitoring:", url_path="compare"),
+    st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
+    st.Page("pages/learn.py", title="Learn", icon=":material/school:", url_path="learn"),
+]
+mark_entry()
+st.navigation(PAGES).run()

@@ -179,18 +179,34 @@ def cmd_strategies(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    """Re-run a saved run's config from scratch and check that every round is identical."""
-    from alcore.loop import prepare, run
+    """Re-run a saved run or an exported manifest from scratch and check that every round is identical."""
+    from alcore.loop import prepare, replay_segments
+    from alcore.manifest import MANIFEST_FORMAT, read_manifest, replay_manifest
     from alcore.runs import load_run
 
+    if _json_format(args.run) == MANIFEST_FORMAT:
+        manifest = read_manifest(args.run)
+        _, differences = replay_manifest(manifest, prepare(manifest.config))
+        for line in differences:
+            print(f"  {line}")
+        print(f"{manifest.n_rounds} rounds replayed: {'DIFFERENT' if differences else 'identical'}")
+        return 1 if differences else 0
     saved = load_run(args.run)
-    problem = prepare(saved.config)
-    state = run(saved.config, problem, max_rounds=len(saved.rounds))
+    n_final = len(saved.rounds) - sum(n for _, n in saved.lineage)
+    state = replay_segments(saved.lineage, prepare(saved.config), saved.config, n_final)
     same = len(state.rounds) == len(saved.rounds) and all(
         a.same_results(b) for a, b in zip(state.rounds, saved.rounds)
     )
     print(f"{len(saved.rounds)} rounds replayed: {'identical' if same else 'DIFFERENT'}")
     return 0 if same else 1
+
+
+def _json_format(path: Path) -> str | None:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None  # let the reader report the problem with its own message
+    return doc.get("format") if isinstance(doc, dict) else None
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -265,8 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("descriptors", help="list descriptor families").set_defaults(func=cmd_descriptors)
     sub.add_parser("strategies", help="list selection strategies").set_defaults(func=cmd_strategies)
 
-    p = sub.add_parser("replay", help="re-run a saved run and check it is bit-identical")
-    p.add_argument("run", type=Path, help="a run .json written by 'run --save'")
+    p = sub.add_parser("replay", help="re-run a saved run or manifest and check it is bit-identical")
+    p.add_argument("run", type=Path, help="a run .json written by 'run --save', or a manifest exported by the app")
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("data", help="build the bundled pools (data build) or their UMAP maps (data embed)")

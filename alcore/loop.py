@@ -106,6 +106,8 @@ class RunState:
     problem: Problem
     labelled: np.ndarray  # dataset indices labelled so far, in acquisition order
     rounds: tuple[RoundRecord, ...] = ()
+    # Earlier segments of a branched run: (config, rounds made with it), oldest first; () for a plain run.
+    lineage: tuple[tuple[RunConfig, int], ...] = ()
 
     @property
     def done(self) -> bool:
@@ -202,7 +204,65 @@ def step(state: RunState) -> RunState:
     )
     new_labelled = np.concatenate([labelled, selected])
     new_labelled.setflags(write=False)
-    return RunState(config=config, problem=problem, labelled=new_labelled, rounds=(*state.rounds, record))
+    return RunState(
+        config=config, problem=problem, labelled=new_labelled, rounds=(*state.rounds, record), lineage=state.lineage
+    )
+
+
+# Settings that define the data, the split and the initial set: a branch keeps its parent's, so they may not change.
+PROBLEM_FIELDS = (
+    "dataset", "dataset_format", "target", "descriptor", "descriptor_params", "n_initial", "test_fraction",
+    "split_seed", "seed",
+)
+
+
+def branch(state: RunState, n_rounds_kept: int, config: RunConfig) -> RunState:
+    """Keep the first ``n_rounds_kept`` rounds of ``state`` and continue them with ``config`` (another strategy,
+    committee or batch size). The parent is untouched; the branch records its lineage so it replays exactly."""
+    if not 1 <= n_rounds_kept <= len(state.rounds):
+        raise ValueError(f"can branch after rounds 1..{len(state.rounds)}, not {n_rounds_kept}")
+    changed = [f for f in PROBLEM_FIELDS if getattr(config, f) != getattr(state.config, f)]
+    if changed:
+        raise ValueError(f"a branch keeps its parent's data and initial set; it cannot change {', '.join(changed)}")
+    kept = state.rounds[:n_rounds_kept]
+    last = kept[-1]
+    labelled = np.concatenate([last.labelled, last.selected])
+    if len(labelled) > min(config.budget, len(state.problem.split.initial) + len(state.problem.split.pool)):
+        raise ValueError(f"the branch's budget ({config.budget}) is below the {len(labelled)} labels already used")
+    labelled.setflags(write=False)
+    lineage = _trim_lineage(state.lineage, n_rounds_kept)
+    made_by_current = n_rounds_kept - sum(n for _, n in lineage)
+    if made_by_current > 0:
+        lineage = (*lineage, (state.config, made_by_current))
+    return RunState(config=config, problem=state.problem, labelled=labelled, rounds=kept, lineage=lineage)
+
+
+def _trim_lineage(lineage: tuple[tuple[RunConfig, int], ...], n_rounds: int) -> tuple[tuple[RunConfig, int], ...]:
+    """The segments that made the first ``n_rounds`` rounds."""
+    out, left = [], n_rounds
+    for config, n in lineage:
+        if left <= 0:
+            break
+        out.append((config, min(n, left)))
+        left -= n
+    return tuple(out)
+
+
+def replay_segments(
+    segments: tuple[tuple[RunConfig, int], ...], problem: Problem, final: RunConfig, n_final: int | None = None
+) -> RunState:
+    """Re-run a (possibly branched) run from scratch: each segment's config for its rounds, then ``final``."""
+    first = segments[0][0] if segments else final
+    state = start(first, problem)
+    done = 0
+    for config, n in segments:
+        if done:
+            state = branch(state, done, config)
+        state = run(config, problem, max_rounds=n, state=state)
+        done += n
+    if segments:
+        state = branch(state, done, final)
+    return run(final, problem, max_rounds=n_final, state=state)
 
 
 def run(
@@ -235,9 +295,16 @@ def n_rounds(state: RunState) -> int:
 def prepare(config: RunConfig, progress: Callable[[int, int], None] | None = None) -> Problem:
     """Load the dataset, compute (or read cached) descriptors and split: the expensive, shareable part of a run."""
     from alcore.datasets import load_dataset
+
+    return prepare_dataset(config, load_dataset(config.dataset, format=config.dataset_format), progress)
+
+
+def prepare_dataset(config: RunConfig, dataset, progress: Callable[[int, int], None] | None = None) -> Problem:
+    """``prepare`` for a dataset already in memory (e.g. uploaded in the app); ``config.dataset`` is only a label."""
     from alcore.descriptors import compute_features
 
-    dataset = load_dataset(config.dataset, format=config.dataset_format)
+    if config.target not in dataset.targets:
+        raise ValueError(f"dataset {dataset.name!r} has no target {config.target!r}; it has {sorted(dataset.targets)}")
     features = compute_features(dataset, config.descriptor, config.descriptor_params, progress=progress)
     return Problem.from_arrays(
         features.X, dataset.target(config.target), config, dataset.fingerprint(), tuple(features.labels)

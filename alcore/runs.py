@@ -31,6 +31,7 @@ class SavedRun:
     rounds: tuple[RoundRecord, ...]
     dataset_fingerprint: str
     meta: dict[str, Any]
+    lineage: tuple[tuple[RunConfig, int], ...] = ()
 
     def curve(self) -> tuple[np.ndarray, np.ndarray]:
         return (
@@ -51,20 +52,28 @@ class SavedRun:
         last = self.rounds[-1] if self.rounds else None
         labelled = problem.split.initial.copy() if last is None else np.concatenate([last.labelled, last.selected])
         labelled.setflags(write=False)
-        return RunState(config=self.config, problem=problem, labelled=labelled, rounds=self.rounds)
+        return RunState(
+            config=self.config, problem=problem, labelled=labelled, rounds=self.rounds, lineage=self.lineage
+        )
 
 
 def _json_float(x: float) -> float | None:
     return None if not np.isfinite(x) else float(x)
 
 
-def run_to_dict(config: RunConfig, rounds: tuple[RoundRecord, ...], fingerprint: str = "") -> dict[str, Any]:
+def run_to_dict(
+    config: RunConfig,
+    rounds: tuple[RoundRecord, ...],
+    fingerprint: str = "",
+    lineage: tuple[tuple[RunConfig, int], ...] = (),
+) -> dict[str, Any]:
     """The JSON-friendly part of a run: config, split sizes and per-round scalars (also what ``--json`` prints)."""
     return {
         "format": FORMAT,
         "alcore_version": alcore.__version__,
         "config": config.to_dict(),
         "dataset_fingerprint": fingerprint,
+        "lineage": [{"config": c.to_dict(), "n_rounds": n} for c, n in lineage],
         "rounds": [
             {k: (_json_float(getattr(r, k)) if isinstance(getattr(r, k), float) else getattr(r, k)) for k in r.SCALARS}
             | {"n_selected": len(r.selected)}
@@ -90,7 +99,7 @@ def save_run(state: RunState | SavedRun, path: str | Path) -> Path:
     npz_path = path.with_name(f"{path.stem}.{blob}.npz")
     if not npz_path.exists():
         write_npz(npz_path, **arrays)
-    doc = run_to_dict(state.config, state.rounds, fingerprint)
+    doc = run_to_dict(state.config, state.rounds, fingerprint, state.lineage)
     doc["arrays"] = {"file": npz_path.name, "sha256": blob}
     write_json(path, doc)
     for stale in path.parent.glob(f"{path.stem}.*.npz"):
@@ -123,6 +132,7 @@ def load_run(path: str | Path) -> SavedRun:
         raise ValueError(f"{path}: not an alcore run file (expected format {FORMAT!r})")
     try:
         config = RunConfig.from_dict(doc["config"])
+        lineage = read_lineage(doc)
         npz_path = path.with_name(doc["arrays"]["file"])
         arrays = read_npz(npz_path)
     except (KeyError, TypeError) as exc:
@@ -138,4 +148,15 @@ def load_run(path: str | Path) -> SavedRun:
         scalars["round"], scalars["n_labels"] = r, int(entry["n_labels"])
         rounds.append(RoundRecord(**scalars, **{k: arrays[f"r{r}_{k}"] for k in RoundRecord.ARRAYS}))
     meta = {k: doc.get(k) for k in ("alcore_version", "format")}
-    return SavedRun(config=config, rounds=tuple(rounds), dataset_fingerprint=doc.get("dataset_fingerprint", ""), meta=meta)
+    return SavedRun(
+        config=config,
+        rounds=tuple(rounds),
+        dataset_fingerprint=doc.get("dataset_fingerprint", ""),
+        meta=meta,
+        lineage=lineage,
+    )
+
+
+def read_lineage(doc: dict[str, Any]) -> tuple[tuple[RunConfig, int], ...]:
+    """The branch history of a run document (empty for a plain run)."""
+    return tuple((RunConfig.from_dict(seg["config"]), int(seg["n_rounds"])) for seg in doc.get("lineage") or ())

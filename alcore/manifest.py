@@ -1,0 +1,96 @@
+"""A run manifest: one self-contained JSON (config, branch history, initial set, indices selected per round, curve)
+that a user downloads from the app and replays anywhere with ``python -m alcore replay MANIFEST.json``.
+
+Unlike a saved run (JSON + arrays file) it holds no predictions, only what is needed to prove a replay is exact:
+the same config and seed must select the same structures in every round and give the same MAE.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from alcore.config import RunConfig
+from alcore.loop import Problem, RunState, replay_segments
+from alcore.runs import read_lineage, run_to_dict
+
+MANIFEST_FORMAT = "alcore-manifest/1"
+
+
+def run_manifest(state: RunState, dataset_ids: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The manifest of ``state``; ``dataset_ids`` (optional) names the selected structures for people, too."""
+    doc = run_to_dict(state.config, state.rounds, state.problem.dataset_fingerprint, state.lineage)
+    doc["format"] = MANIFEST_FORMAT
+    doc["initial"] = state.problem.split.initial.tolist()
+    doc["selected"] = [r.selected.tolist() for r in state.rounds]
+    if dataset_ids is not None:
+        doc["selected_ids"] = [[dataset_ids[i] for i in r.selected] for r in state.rounds]
+    return doc
+
+
+@dataclass(frozen=True)
+class Manifest:
+    config: RunConfig
+    lineage: tuple[tuple[RunConfig, int], ...]
+    initial: np.ndarray
+    selected: tuple[np.ndarray, ...]
+    mae: tuple[float | None, ...]
+    dataset_fingerprint: str
+
+    @property
+    def n_rounds(self) -> int:
+        return len(self.selected)
+
+
+def parse_manifest(doc: Any, source: str = "manifest") -> Manifest:
+    """Check and read a manifest document; errors name ``source`` and what is wrong."""
+    if not isinstance(doc, dict) or doc.get("format") != MANIFEST_FORMAT:
+        raise ValueError(f"{source}: not an alcore run manifest (expected format {MANIFEST_FORMAT!r})")
+    try:
+        return Manifest(
+            config=RunConfig.from_dict(doc["config"]),
+            lineage=read_lineage(doc),
+            initial=np.asarray(doc["initial"], dtype=np.int64),
+            selected=tuple(np.asarray(s, dtype=np.int64) for s in doc["selected"]),
+            mae=tuple(doc["curve"]["mae"]),
+            dataset_fingerprint=str(doc.get("dataset_fingerprint", "")),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{source}: incomplete or malformed manifest ({exc})") from None
+
+
+def read_manifest(path: str | Path) -> Manifest:
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such manifest") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    return parse_manifest(doc, str(path))
+
+
+def replay_manifest(manifest: Manifest, problem: Problem) -> tuple[RunState, list[str]]:
+    """Re-run the manifest from scratch on ``problem``; returns the new state and the differences found (none if
+    the replay is exact)."""
+    differences = []
+    if manifest.dataset_fingerprint and manifest.dataset_fingerprint != problem.dataset_fingerprint:
+        differences.append(
+            f"dataset fingerprint {problem.dataset_fingerprint} differs from the manifest's {manifest.dataset_fingerprint}"
+        )
+    if not np.array_equal(problem.split.initial, manifest.initial):
+        differences.append("the initial labelled set differs")
+    n_final = manifest.n_rounds - sum(n for _, n in manifest.lineage)
+    state = replay_segments(manifest.lineage, problem, manifest.config, n_final)
+    if len(state.rounds) != manifest.n_rounds:
+        differences.append(f"replay made {len(state.rounds)} rounds, the manifest has {manifest.n_rounds}")
+    for r, (record, selected, mae) in enumerate(zip(state.rounds, manifest.selected, manifest.mae)):
+        if not np.array_equal(record.selected, selected):
+            differences.append(f"round {r}: different structures selected")
+        if mae is not None and record.mae != mae:
+            differences.append(f"round {r}: MAE {record.mae!r} vs {mae!r} in the manifest")
+    return state, differences

@@ -1,0 +1,42 @@
+"""Downloads from the Explore page: the labelled structures (extxyz), the replayable manifest, the curves (CSV).
+
+Files are built only when a button is clicked (Streamlit calls the ``data`` callable then), so stepping stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from alcore.datasets import Dataset
+from alcore.exports import extxyz_bytes, training_set
+from alcore.insight import curves_frame
+from alcore.loop import RunState
+from alcore.manifest import run_manifest
+from ui.explore_state import ExploreSession, related_runs
+
+
+def export_buttons(state: RunState, session: ExploreSession, round_index: int, dataset: Dataset) -> None:
+    stem = f"{state.config.dataset}-{state.config.strategy}-seed{state.config.seed}"
+    n = state.rounds[round_index].n_labels + len(state.rounds[round_index].selected)
+    c1, c2, c3 = st.columns(3)
+    c1.download_button(
+        f"Labelled structures after round {round_index} ({n}, extxyz)",
+        data=lambda: extxyz_bytes(training_set(state, dataset, round_index)),
+        file_name=f"{stem}-round{round_index}.extxyz", mime="chemical/x-extxyz", key="dl_extxyz",
+        help="Energies, forces and stress in each frame, with the round each structure was labelled in (al_round).",
+    )
+    c2.download_button(
+        "Run manifest (JSON, replays exactly)",
+        data=lambda: json.dumps(run_manifest(state, dataset.ids), indent=1),
+        file_name=f"{stem}-manifest.json", mime="application/json", key="dl_manifest",
+        help="Replay with: python -m alcore replay MANIFEST.json",
+    )
+    c3.download_button(
+        "Learning curves (CSV)",
+        data=lambda: curves_frame(related_runs(session, state)).to_csv(index=False),
+        file_name=f"{stem}-curves.csv", mime="text/csv", key="dl_curves",
+    )
+    st.caption("Replay a manifest anywhere with `python -m alcore replay MANIFEST.json`: it re-runs every round "
+               "and checks that the same structures are selected and the same MAE is reached.")

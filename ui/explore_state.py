@@ -1,0 +1,129 @@
+"""Per-session state of the Explore page: the runs stepped so far (plain runs and branches), which one is shown,
+and the random baselines that shadow them. Everything lives in ``st.session_state`` (never in a shared cache), and
+every run is an immutable ``RunState``, so stepping makes a new state and history stays scrubbable."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Callable
+
+import streamlit as st
+
+from alcore.config import RunConfig
+from alcore.loop import PROBLEM_FIELDS, Problem, RunState, branch, start, step
+
+KEY = "explore"
+
+
+@dataclass
+class ExploreSession:
+    runs: dict[str, RunState] = field(default_factory=dict)  # label -> run, in creation order
+    keys: dict[str, str] = field(default_factory=dict)  # config key -> label of the plain run with that config
+    baselines: dict[str, RunState] = field(default_factory=dict)  # problem key -> random run from that initial set
+    active: str | None = None
+    settings_key: str | None = None  # the sidebar config the page last saw
+    n_branches: int = 0
+
+    @property
+    def state(self) -> RunState | None:
+        return self.runs.get(self.active) if self.active else None
+
+
+def session() -> ExploreSession:
+    if KEY not in st.session_state:
+        st.session_state[KEY] = ExploreSession()
+    return st.session_state[KEY]
+
+
+def config_key(config: RunConfig) -> str:
+    return json.dumps(config.to_dict(), sort_keys=True, default=str)
+
+
+def problem_key(config: RunConfig) -> str:
+    """Runs with equal problem keys share data, split and initial set, so their curves belong on one chart."""
+    return json.dumps({f: getattr(config, f) for f in PROBLEM_FIELDS}, sort_keys=True, default=str)
+
+
+def run_label(config: RunConfig) -> str:
+    strategy = config.strategy
+    if config.strategy_params:
+        strategy += " (" + ", ".join(f"{k}={v}" for k, v in sorted(config.strategy_params.items())) + ")"
+    return f"{strategy} · seed {config.seed} · {config.dataset}/{config.descriptor}"
+
+
+def follow_settings(s: ExploreSession, config: RunConfig, problem: Problem) -> bool:
+    """Show the run of the sidebar's settings when they changed (creating it, with its first round, if new).
+    Returns True when a new run was made."""
+    key = config_key(config)
+    if s.settings_key == key and s.active in s.runs:
+        return False
+    s.settings_key = key
+    created = key not in s.keys
+    if created:
+        label = run_label(config)
+        if label in s.runs:
+            label = f"{label} #{len(s.runs) + 1}"
+        s.keys[key] = label
+        s.runs[label] = step(start(config, problem))
+    s.active = s.keys[key]
+    return created
+
+
+def advance(s: ExploreSession, n_rounds: int, progress: Callable[[int, int], None] | None = None) -> int:
+    """Step the shown run up to ``n_rounds`` times (fewer if its budget runs out); returns rounds made."""
+    made = 0
+    for _ in range(n_rounds):
+        state = s.state
+        if state is None or state.done:
+            break
+        s.runs[s.active] = step(state)
+        made += 1
+        if progress is not None:
+            progress(made, n_rounds)
+    return made
+
+
+def baseline(s: ExploreSession, state: RunState, enabled: bool = True) -> RunState | None:
+    """The random run from the same initial set, stepped as far as ``state`` (for a random run: itself)."""
+    if not enabled:
+        return None
+    root = state.lineage[0][0] if state.lineage else state.config
+    if root.strategy == "random" and not state.lineage:
+        return state
+    config = root.replace(strategy="random", strategy_params={}, budget=max(root.budget, state.config.budget))
+    key = config_key(config)
+    current = s.baselines.get(key) or start(config, state.problem)
+    while len(current.rounds) < len(state.rounds) and not current.done:
+        current = step(current)
+    s.baselines[key] = current
+    return current
+
+
+def related_runs(s: ExploreSession, state: RunState) -> dict[str, RunState]:
+    """The runs of this session on the same data and initial set as ``state`` (plotted together)."""
+    key = problem_key(state.config)
+    return {name: run for name, run in s.runs.items() if problem_key(run.config) == key}
+
+
+def make_branch(s: ExploreSession, n_rounds_kept: int, config: RunConfig) -> str:
+    """Branch the shown run after ``n_rounds_kept`` rounds with ``config``, step it once, and show it."""
+    parent_label, parent = s.active, s.state
+    if parent is None:
+        raise ValueError("there is no run to branch from yet")
+    child = step(branch(parent, n_rounds_kept, config))
+    s.n_branches += 1
+    label = f"branch {s.n_branches}: {run_label(config).split(' · ')[0]} from round {n_rounds_kept} of {parent_label}"
+    s.runs[label] = child
+    s.active = label
+    return label
+
+
+def reset(s: ExploreSession) -> None:
+    """Forget every run of this session (the next page run starts the current settings afresh)."""
+    s.runs.clear()
+    s.keys.clear()
+    s.baselines.clear()
+    s.active = None
+    s.settings_key = None
+    s.n_branches = 0
