@@ -101,10 +101,14 @@ def run_grid(
     threads = max(1, (os.cpu_count() or 1) // n_jobs)
     parallel = Parallel(n_jobs=n_jobs, return_as="generator", backend="loky")
     results = []
-    for i, res in enumerate(parallel(delayed(run_one)(cfg, problem, threads) for cfg in configs)):
-        results.append(res)
-        if progress:
-            progress(i + 1, total)
+    outputs = parallel(delayed(run_one)(cfg, problem, threads) for cfg in configs)
+    try:
+        for i, res in enumerate(outputs):
+            results.append(res)
+            if progress:
+                progress(i + 1, total)
+    finally:
+        outputs.close()  # if progress raised (e.g. a cancelled page), abandon the remaining runs now
     return results
 
 

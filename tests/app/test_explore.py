@@ -119,3 +119,14 @@ def test_exports_are_offered():
     assert any("extxyz" in label for label in labels)
     assert any("manifest" in label for label in labels)
     assert any("CSV" in label for label in labels)
+
+
+def test_two_sessions_never_see_each_others_runs():
+    first, second = open_explore(strategy="kcenter"), open_explore(strategy="random")
+    first.button(key="step").click().run()
+    second.run()
+    assert [r.n_labels for r in shown(first).rounds] == [30, 45]
+    assert [r.n_labels for r in shown(second).rounds] == [30]
+    assert shown(second).config.strategy == "random" and len(second.session_state["explore"].runs) == 1
+    assert shown(first).problem is shown(second).problem  # the heavy part is shared ...
+    assert not shown(first).problem.X.flags.writeable  # ... and cannot be changed by anyone

@@ -35,3 +35,14 @@ def test_every_torch_load_is_weights_only():
         for line in p.read_text(encoding="utf-8").splitlines():
             if "torch.load(" in line:
                 assert "weights_only=True" in line, f"{p}: {line.strip()}"
+
+
+PAGES = ALCORE.parent / "pages"
+SCIENCE = {"numpy", "scipy", "sklearn", "torch", "ase", "pymatgen", "matminer", "dscribe", "umap", "pandas"}
+
+
+def test_pages_hold_no_science():
+    """Page scripts only draw: numerical libraries are used through alcore and the ui layer, never directly."""
+    offenders = {p.name: sorted(_imported_modules(p) & SCIENCE) for p in PAGES.glob("*.py")}
+    assert {name: mods for name, mods in offenders.items() if mods} == {}
+    assert {p.name for p in PAGES.glob("*.py")} >= {"explore.py", "compare.py", "data.py", "learn.py"}

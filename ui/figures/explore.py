@@ -64,6 +64,7 @@ def structure_map(
                 fig.add_trace(go.Scatter(
                     x=part.x, y=part.y, mode="markers", name=f"{role} ({len(part)})", customdata=_custom(part),
                     hovertemplate=HOVER, marker=dict(color=ROLE_COLOURS[role], **style),
+                    unselected=dict(marker=dict(opacity=style.get("opacity", 1.0))),  # a click must not fade the map
                 ))
     else:
         values = shown[colour_by].to_numpy(dtype=float)
@@ -74,6 +75,7 @@ def structure_map(
             x=shown.x, y=shown.y, mode="markers", name="structures", customdata=_custom(shown), hovertemplate=HOVER,
             marker=dict(size=np.where(shown.role == "selected", 13, 6), color=values, colorscale="Viridis",
                         showscale=True, colorbar=dict(title=label, thickness=12), opacity=0.85),
+            unselected=dict(marker=dict(opacity=0.85)),
         ))
         picked = shown[shown.role == "selected"]
         fig.add_trace(go.Scatter(

@@ -1,0 +1,181 @@
+"""Compare strategies: strategies x seeds on paired initial sets; mean learning curves with bands, tests, exports."""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from alcore.comparison import (
+    BANDS,
+    ComparisonRequest,
+    curve_bands,
+    curves_frame,
+    default_committee_params,
+    default_hybrid_alpha,
+    display_unit,
+    max_labels,
+    summary_frame,
+)
+from alcore.config import RunConfig
+from alcore.descriptors import DESCRIPTORS
+from alcore.strategies import STRATEGIES
+from ui.compare_state import interrupted_run, last_outcome, outcome_for, run_with_progress
+from ui.datasets import dataset_names, get_dataset, problem_for
+from ui.errors import user_errors
+from ui.figures.compare import (
+    BAND_LABELS,
+    DIAGNOSTICS,
+    diagnostic_figure,
+    figure_html,
+    learning_curve_figure,
+    png_button_config,
+)
+from ui.urlstate import Setting, publish, restore
+from ui.entry import through_app
+
+through_app()
+
+st.title("Compare strategies")
+st.caption(
+    "Every strategy runs with every seed; runs with the same seed share their initial labelled set and test split, "
+    "so differences come from the strategy, not the luck of the start."
+)
+
+names = dataset_names()
+DATASET = Setting("cmp_dataset", "TiO2" if "TiO2" in names else names[0], options=tuple(names))
+restore([DATASET])
+with st.sidebar:
+    st.header("Comparison")
+    st.selectbox("Dataset", names, key=DATASET.key)
+
+dataset = capacity = None
+with user_errors("Loading the dataset"):
+    dataset = get_dataset(st.session_state[DATASET.key])
+    capacity = max_labels(len(dataset))
+if dataset is None or capacity is None:
+    publish([DATASET])
+    st.stop()
+
+committee = default_committee_params()
+cpus = os.cpu_count() or 1
+targets = sorted(dataset.targets, key=lambda t: (t != "energy_per_atom", t))
+SETTINGS = [
+    Setting("cmp_target", "energy_per_atom", options=tuple(targets)),
+    Setting("cmp_descriptor", RunConfig.descriptor, options=tuple(DESCRIPTORS.names())),
+    Setting("cmp_strategies", STRATEGIES.names(), options=tuple(STRATEGIES.names()), multi=True),
+    Setting("cmp_seeds", 5, kind=int, bounds=(1, 20)),
+    Setting("cmp_budget", min(RunConfig.budget, capacity), kind=int, bounds=(1, capacity)),
+    Setting("cmp_initial", RunConfig.n_initial, kind=int, bounds=(2, capacity)),
+    Setting("cmp_batch", RunConfig.batch_size, kind=int, bounds=(1, capacity)),
+    Setting("cmp_members", committee["n_members"], kind=int, bounds=(2, 20)),
+    Setting("cmp_epochs", committee["epochs"], kind=int, bounds=(5, 1000)),
+    Setting("cmp_alpha", default_hybrid_alpha(), kind=float, bounds=(0.0, 1.0)),
+    Setting("cmp_jobs", min(cpus, 8), kind=int, bounds=(1, cpus)),
+    Setting("cmp_band", "std", options=BANDS),
+    Setting("cmp_extra", "none", options=("none", *DIAGNOSTICS)),
+]
+restore(SETTINGS)
+value = {s.key: st.session_state[s.key] for s in SETTINGS}
+
+with st.sidebar:
+    st.selectbox("Target", targets, key="cmp_target")
+    st.selectbox("Descriptor", DESCRIPTORS.names(), key="cmp_descriptor")
+    st.multiselect("Strategies", STRATEGIES.names(), key="cmp_strategies")
+    st.slider("Seeds (paired initial sets)", 1, 20, key="cmp_seeds")
+    st.number_input("Budget (labels)", 1, capacity, step=15, key="cmp_budget",
+                    help=f"At most {capacity}: every structure outside the held-out test split.")
+    st.number_input("Initial labelled set", 2, capacity, key="cmp_initial")
+    st.number_input("Batch size (labels per round)", 1, capacity, key="cmp_batch")
+    with st.expander("Committee and run options"):
+        st.number_input("Committee members", 2, 20, key="cmp_members")
+        st.number_input("Training epochs", 5, 1000, key="cmp_epochs")
+        st.slider("Hybrid alpha (1 = uncertainty, 0 = diversity)", 0.0, 1.0, step=0.05, key="cmp_alpha",
+                  disabled="hybrid" not in value["cmp_strategies"])
+        st.number_input("Worker processes", 1, cpus, key="cmp_jobs")
+    st.header("Display")
+    st.radio("Band", BANDS, format_func=BAND_LABELS.get, key="cmp_band")
+    st.selectbox("Second figure", ("none", *DIAGNOSTICS), key="cmp_extra",
+                 format_func=lambda m: "none" if m == "none" else DIAGNOSTICS[m][0])
+publish([DATASET, *SETTINGS])
+value = {s.key: st.session_state[s.key] for s in SETTINGS}
+
+stopped = interrupted_run()
+if stopped:
+    st.warning(f"Cancelled after {stopped[0]} / {stopped[1]} runs. Nothing was kept; press Run to start again.")
+
+request = None
+with user_errors("Checking the settings"):
+    base = RunConfig(
+        dataset=st.session_state[DATASET.key],
+        target=value["cmp_target"],
+        descriptor=value["cmp_descriptor"],
+        committee_params={"n_members": value["cmp_members"], "epochs": value["cmp_epochs"]},
+        n_initial=value["cmp_initial"],
+        batch_size=value["cmp_batch"],
+        budget=value["cmp_budget"],
+    )
+    chosen = [s for s in STRATEGIES.names() if s in value["cmp_strategies"]]  # one order: one cache entry
+    request = ComparisonRequest.create(
+        base, chosen, range(value["cmp_seeds"]), dataset.fingerprint(),
+        {"hybrid": {"alpha": value["cmp_alpha"]}},
+    )
+
+run_clicked = st.button("Run comparison", key="cmp_run", type="primary", disabled=request is None)
+outcome = None
+if request is not None:
+    st.caption(f"{request.n_runs} runs: {request.describe()}")
+    if run_clicked:
+        with user_errors("Running the comparison"):
+            outcome = run_with_progress(request, problem_for(request.base), value["cmp_jobs"])
+    else:
+        outcome = outcome_for(request)
+
+if outcome is None:
+    outcome = last_outcome()
+    if outcome is None:
+        st.info("Choose the settings in the sidebar and press **Run comparison**.")
+        st.stop()
+    st.warning(f"Showing your previous comparison, made with other settings: {outcome.request.describe()}. "
+               "Press Run for the current settings.")
+elif outcome.from_cache:
+    st.info(f"Loaded from the result cache: these settings were computed before (in {outcome.compute_seconds:.0f} s), "
+            "so nothing was recomputed.")
+else:
+    st.success(f"Computed {outcome.request.n_runs} runs in {outcome.compute_seconds:.0f} s (now cached).")
+
+shown = outcome.request
+unit, scale = display_unit(shown.base.target)
+stem = f"alcore-compare-{shown.base.dataset}-{outcome.key[:8]}".replace(":", "_").replace("/", "_")
+band = value["cmp_band"]
+with user_errors("Drawing the comparison"):
+    fig = learning_curve_figure(curve_bands(outcome.results, "mae", band), unit=unit, scale=scale, band=band)
+    st.plotly_chart(fig, config=png_button_config(f"{stem}-mae"), key="cmp_mae_chart")
+    st.caption("PNG: the camera icon in the chart's toolbar saves the figure as a PNG (2x resolution) in your browser.")
+    if value["cmp_extra"] != "none":
+        extra = diagnostic_figure(curve_bands(outcome.results, value["cmp_extra"], band), value["cmp_extra"],
+                                  unit=unit, scale=scale, band=band)
+        st.plotly_chart(extra, config=png_button_config(f"{stem}-{value['cmp_extra']}"), key="cmp_extra_chart")
+
+    st.subheader("Summary")
+    table = summary_frame(outcome.results, unit=unit, scale=scale)
+    formats = {c: st.column_config.NumberColumn(format="%.3g" if c.startswith("p ") else "%.1f")
+               for c in table.columns if c not in ("strategy", "runs")}
+    st.dataframe(table, hide_index=True, column_config=formats)
+    st.caption(
+        "Final MAE: mean ± std over seeds at the budget. Labels to reach random's final MAE: where the mean curve "
+        "first gets there (interpolated). AULC: area under the MAE curve per label (a mean MAE over the run). p-values "
+        "compare final MAEs with random: Mann-Whitney (unpaired) and Wilcoxon signed-rank (paired by seed)."
+        + ("" if "random" in shown.strategies else " Add **random** to the strategies to get the comparison columns.")
+    )
+
+    st.subheader("Export")
+    curves, summary_csv, html = st.columns(3)
+    curves.download_button("Curves (CSV)", curves_frame(outcome.results).to_csv(index=False), f"{stem}-curves.csv",
+                           "text/csv", key="cmp_dl_curves", on_click="ignore",
+                           help="One row per run and round, in the target's stored units (eV/atom for energies).")
+    summary_csv.download_button("Summary table (CSV)", table.to_csv(index=False), f"{stem}-summary.csv", "text/csv",
+                                key="cmp_dl_summary", on_click="ignore", help=f"Errors in {unit}.")
+    html.download_button("Figure (HTML)", lambda: figure_html(fig), f"{stem}-mae.html", "text/html",
+                         key="cmp_dl_html", on_click="ignore",
+                         help="Interactive figure with plotly.js embedded: opens offline.")
