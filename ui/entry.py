@@ -26,3 +26,4 @@ def through_app() -> None:
         PagesManager.uses_pages_directory = False
         if not st.session_state.get(VIA_APP):
             st.rerun()
+

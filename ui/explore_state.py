@@ -11,9 +11,16 @@ from typing import Callable
 import streamlit as st
 
 from alcore.config import RunConfig
-from alcore.loop import PROBLEM_FIELDS, Problem, RunState, branch, start, step
+from alcore.loop import PROBLEM_FIELDS, Problem, RunState, branch, start
+from alcore.loop import step as _step
+from ui.threads import one_thread
 
 KEY = "explore"
+
+
+def step(state: RunState) -> RunState:
+    with one_thread():
+        return _step(state)
 
 
 @dataclass

@@ -1,0 +1,128 @@
+"""How fast the app feels, measured in a real browser (Debian's Chromium via Playwright) on the bundled pools.
+
+    python benchmarks/bench_app.py [--steps 10] [--seeds 5]
+
+(a) start: from launching ``streamlit run app.py`` to an interactive Explore page (first chart visible, Step enabled);
+(b) step: Step click -> the "Labels used" metric updated and the app idle again, median and p90 over ``--steps``;
+(c) compare: Compare page, 4 strategies x ``--seeds`` seeds on Si (paper protocol, budget 300), Run click -> the
+results table visible.
+Targets: (a) < 5 s, (b) median < 1 s, (c) < 60 s. A fresh cache folder each time, so nothing is reused from an
+earlier benchmark. It prints a table and always exits 0: numbers, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing alcore
+
+from tests.browser.driver import (  # noqa: E402
+    IDLE_APP,
+    PLOT,
+    VIEWPORT,
+    launch_browser,
+    metric_value,
+    missing_requirement,
+    start_app,
+    wait_idle,
+    wait_metric_change,
+)
+
+TIMEOUT_MS = 600_000
+COMPARE_STRATEGIES = ("random", "uncertainty", "diversity", "kcenter")
+
+
+def time_start(page, cache: Path) -> tuple[float, object]:
+    """Seconds from launching the server to an interactive Explore page; returns the running server too."""
+    t0 = time.perf_counter()
+    server = start_app(cache / "server.log", str(cache))
+    page.goto(server.url + "/")
+    page.locator(PLOT).first.wait_for(state="visible", timeout=TIMEOUT_MS)
+    step = page.get_by_role("button", name="Step", exact=True)
+    step.wait_for(state="visible", timeout=TIMEOUT_MS)
+    while not step.is_enabled():
+        page.wait_for_timeout(20)
+    return time.perf_counter() - t0, server
+
+
+def time_steps(page, n: int) -> tuple[list[float], list[float]]:
+    """Seconds per Step click until the label count changed, and until the app stopped running (charts redrawn)."""
+    wait_idle(page)
+    step = page.get_by_role("button", name="Step", exact=True)
+    to_metric, to_idle = [], []
+    for _ in range(n):
+        before = metric_value(page, "Labels used")
+        t0 = time.perf_counter()
+        step.click()
+        wait_metric_change(page, "Labels used", before, timeout=TIMEOUT_MS / 1000)
+        to_metric.append(time.perf_counter() - t0)
+        page.wait_for_selector(IDLE_APP, state="attached", timeout=TIMEOUT_MS)
+        to_idle.append(time.perf_counter() - t0)
+        wait_idle(page)  # settle before the next click (not timed)
+    return to_metric, to_idle
+
+
+def time_compare(page, url: str, n_seeds: int) -> float:
+    """Seconds from the Run click to the results table of a 4-strategy x ``n_seeds`` comparison on Si."""
+    query = f"cmp_dataset=Si&cmp_strategies={','.join(COMPARE_STRATEGIES)}&cmp_seeds={n_seeds}"
+    page.goto(f"{url}/compare?{query}")
+    wait_idle(page)
+    t0 = time.perf_counter()
+    page.get_by_role("button", name="Run comparison").click()
+    page.locator('[data-testid="stDataFrame"]').first.wait_for(state="visible", timeout=TIMEOUT_MS)
+    return time.perf_counter() - t0
+
+
+def p90(values: list[float]) -> float:
+    return statistics.quantiles(values, n=10, method="inclusive")[-1] if len(values) > 1 else values[0]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=10, help="Step clicks to time (default 10)")
+    parser.add_argument("--seeds", type=int, default=5, help="seeds per strategy on the Compare page (default 5)")
+    args = parser.parse_args()
+    reason = missing_requirement()
+    if reason:
+        print(f"bench_app: cannot run: {reason}")
+        return 0
+    from playwright.sync_api import sync_playwright
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="alcore-bench-") as tmp, sync_playwright() as playwright:
+        browser = launch_browser(playwright)  # started first: the browser's own start-up is not the app's
+        page = browser.new_page(viewport=VIEWPORT)
+        server = None
+        try:
+            start_seconds, server = time_start(page, Path(tmp))
+            rows.append(("(a) launch -> interactive Explore", f"{start_seconds:.1f} s", "< 5 s", start_seconds < 5))
+            to_metric, steps = time_steps(page, args.steps)
+            median = statistics.median(steps)
+            rows.append((f"(b) Step -> redrawn, median of {len(steps)}", f"{median:.2f} s", "< 1 s", median < 1))
+            rows.append((f"(b) Step -> redrawn, p90 of {len(steps)}", f"{p90(steps):.2f} s", "", None))
+            rows.append(("    of which: Step -> metric updated, median", f"{statistics.median(to_metric):.2f} s", "",
+                         None))
+            compare = time_compare(page, server.url, args.seeds)
+            label = f"(c) Compare {len(COMPARE_STRATEGIES)} x {args.seeds} seeds on Si, Run -> table"
+            rows.append((label, f"{compare:.1f} s", "< 60 s", compare < 60))
+        finally:
+            browser.close()
+            if server is not None:
+                server.stop()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\napp benchmark: {os.cpu_count()} CPUs, load average {load} (other work on the machine slows every row)")
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measurement':<{width}}  {'measured':>9}  {'target':>7}  ok")
+    for name, value, target, ok in rows:
+        print(f"{name:<{width}}  {value:>9}  {target:>7}  {'' if ok is None else ('yes' if ok else 'NO')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

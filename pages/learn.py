@@ -1,0 +1,168 @@
+"""Learn: a guided, classroom-sized tour of active learning, query-by-committee and the six strategies, with live
+figures from a bundled pool. Computation lives in ``alcore.teaching`` (cached by ``ui.learn_cache``)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from alcore.pools import POOL_SYSTEMS
+from alcore.teaching import LESSON_STRATEGIES, disagreement_bins, pick_summary
+from ui.datasets import dataset_names, structure_map
+from ui.entry import through_app
+from ui.errors import user_errors
+from ui.figures.learn import (
+    disagreement_map_figure,
+    disagreement_vs_error_figure,
+    learning_curve_figure,
+    members_vs_truth_figure,
+    pick_order_figure,
+    picks_grid_figure,
+)
+from ui.learn_cache import lesson_curves, lesson_picks, lesson_problem, lesson_snapshot
+from ui.urlstate import Setting, publish, restore
+
+through_app()
+
+STRATEGY_TEXT = {
+    "random": "Draw 15 structures from the pool at random, like names from a hat. It costs nothing and knows "
+    "nothing: it is the **baseline** every clever strategy must beat to be worth using.",
+    "uncertainty": "Take the 15 structures the five models **disagree about most** (largest standard deviation). "
+    "It asks exactly where the committee is unsure. Its weakness: similar structures are unsure together, so the "
+    "batch can bunch up in one corner and teach the model the same lesson 15 times.",
+    "diversity": "Ignore the committee and **cover the map**. Split the pool into 15 groups of similar structures "
+    "(k-means clustering with k = 15). Then, largest group first, take from each group the structure *farthest* "
+    "from everything already labelled or already picked (farthest-point refinement), updating distances after each "
+    "pick. One structure from every region.",
+    "hybrid": "A mix with a dial, **α**. Each structure scores α × disagreement + (1 − α) × distance to the nearest "
+    "labelled-or-picked structure (both scaled to 0..1). The best is picked, distances are updated, and the next "
+    "pick is scored again, so the batch does not bunch up. α = 1 is pure uncertainty, α = 0 is kcenter.",
+    "kcenter": "**Farthest first.** Each pick is the structure farthest from everything labelled so far and "
+    "everything picked earlier in this batch, like placing new weather stations as far as possible from the "
+    "existing ones. Also called core-set selection.",
+    "cluster_uncertainty": "Diversity and uncertainty together: split the pool into 15 groups with k-means (as "
+    "diversity does), then take from each group the structure the committee **disagrees about most**.",
+}
+
+DATASETS = [name for name in POOL_SYSTEMS if name in dataset_names()]
+SETTINGS = [
+    Setting("learn_dataset", "Si" if "Si" in DATASETS else DATASETS[0], str, options=DATASETS),
+    Setting("learn_seed", 0, int, bounds=(0, 999)),
+    Setting("learn_alpha", 0.5, float, bounds=(0.0, 1.0)),
+    Setting("learn_strategy", "uncertainty", str, options=LESSON_STRATEGIES),
+    Setting("learn_rival", "diversity", str, options=LESSON_STRATEGIES[1:]),
+]
+restore(SETTINGS)
+
+st.title("Learn: how active learning chooses what to compute")
+
+with st.sidebar:
+    st.header("Lesson data")
+    st.selectbox("Material", DATASETS, key="learn_dataset",
+                 help="A bundled pool of about 1 700 structures of one material, with energies already computed.")
+    st.number_input("Starting set (seed)", min_value=0, max_value=999, step=1, key="learn_seed",
+                    help="Which 30 structures are labelled at the start. Change it to see another classroom example.")
+
+dataset, seed = st.session_state["learn_dataset"], int(st.session_state["learn_seed"])
+
+st.markdown(
+    f"""
+### 1. The problem
+A machine-learned potential predicts a structure's **energy** from a list of numbers describing it (its
+**descriptor**: density, bond lengths, how many neighbours each atom has, what elements it contains). To train it we
+need **labels**: energies from an expensive quantum-mechanical calculation (DFT), hours of computer time each.
+We have a **pool** of candidate structures and can afford to label only a few.
+
+**Active learning** asks: *which structures should we label next so the model improves fastest?* It works in rounds:
+train on what is labelled, look at the pool, pick a **batch** (here 15 structures), label them, repeat.
+
+Below: the bundled **{dataset}** pool. 20 % of it is set aside as a **test set** to measure the error honestly; the
+model starts from 30 labelled structures. (The bundled energies come from a fast surrogate of DFT, not DFT itself.)
+"""
+)
+
+with user_errors("Preparing the lesson"):
+    problem = lesson_problem(dataset, seed)
+    snapshot = lesson_snapshot(dataset, seed, problem)
+
+    st.markdown(
+        """
+### 2. Query by committee: let several models vote
+We cannot know a model's error on an unlabelled structure (we don't know the answer!). So we train a **committee**
+of 5 small neural networks, each with its own random start and its own random resample of the 30 labels (some
+repeated, some left out). Where they agree, they are
+probably right; where they **disagree** (a large **standard deviation**, *std*, of their 5 predictions) they are
+probably wrong. That disagreement is the signal many strategies use.
+"""
+    )
+    left, right = st.columns(2)
+    left.plotly_chart(members_vs_truth_figure(snapshot), key="learn_members_chart")
+    right.plotly_chart(disagreement_vs_error_figure(snapshot, disagreement_bins(snapshot.test_std, snapshot.abs_error)),
+                       key="learn_disagreement_chart")
+    st.caption(
+        f"Left: each colour is one model; a grey bar joins the 5 predictions for one test structure. Right: each dot "
+        f"is a test structure; the black line is the average error of structures with similar disagreement. "
+        f"Spearman ρ = {snapshot.spearman:.2f} measures how well disagreement *ranks* the errors: 1 would be a "
+        f"perfect ranking, 0 no relation at all."
+    )
+
+    st.markdown(
+        """
+### 3. Where is the committee unsure?
+The **structure map** squeezes each structure's descriptor into two dimensions (UMAP), so similar structures sit
+close together. Distances on it are only roughly faithful, but it shows the landscape: blue rings are the 30
+labelled structures, colours are the committee's disagreement on the unlabelled pool.
+"""
+    )
+    status = structure_map(dataset, "paper")
+    if status.embedding is None:
+        st.info(f"The structure map is not ready: {status.message}")
+    else:
+        st.plotly_chart(disagreement_map_figure(status.embedding, snapshot), key="learn_map_chart")
+
+    st.markdown(
+        """
+### 4. Six ways to pick the next 15
+Every strategy looks at the same committee and the same pool. Some follow the **disagreement**, some spread out to
+**cover** the map, some do both. Move the α slider to change the hybrid strategy.
+"""
+    )
+    st.slider("Hybrid α: weight on disagreement (1 − α on distance)", 0.0, 1.0, step=0.1, key="learn_alpha")
+    alpha = float(st.session_state["learn_alpha"])
+    picks = lesson_picks(dataset, seed, alpha, problem)
+    if status.embedding is not None:
+        st.plotly_chart(picks_grid_figure(status.embedding, snapshot, picks), key="learn_picks_chart")
+    summary = pick_summary(problem, snapshot, picks).rename(columns={
+        "disagreement": "disagreement of picks (× pool average)",
+        "spread": "spread of picks (× random's)",
+    })
+    st.dataframe(summary, hide_index=True, key="learn_pick_table",
+                 column_config={c: st.column_config.NumberColumn(format="%.2f") for c in summary.columns[1:]})
+    st.caption("Disagreement above 1: the strategy goes where the committee is unsure. Spread above 1: its picks lie "
+               "farther apart (nearest-neighbour distance in descriptor space) than random picks.")
+
+    st.markdown("### 5. One strategy up close")
+    st.radio("Strategy", LESSON_STRATEGIES, horizontal=True, key="learn_strategy")
+    focus = st.session_state["learn_strategy"]
+    st.markdown(STRATEGY_TEXT[focus])
+    if status.embedding is not None:
+        st.plotly_chart(pick_order_figure(status.embedding, snapshot, picks[focus], focus), key="learn_order_chart")
+
+    st.markdown(
+        """
+### 6. Does it pay off? A learning curve
+A **learning curve** plots the test error (**MAE**, mean absolute error) after each round against the number of
+labelled structures: lower is better, and a curve that drops faster saves expensive calculations. Here: 4 rounds from
+3 different starting sets (thin lines), and their average (thick line). With so few rounds the lines often cross;
+the Compare page runs the full experiment.
+"""
+    )
+    st.selectbox("Compare random with", LESSON_STRATEGIES[1:], key="learn_rival")
+    rival = st.session_state["learn_rival"]
+    st.plotly_chart(learning_curve_figure(lesson_curves(dataset, seed, rival, problem)), key="learn_curve_chart")
+
+st.markdown("### 7. Try it yourself")
+links = st.columns(2)
+links[0].page_link("pages/explore.py", label="Explore: run the loop round by round", icon="🔎")
+links[1].page_link("pages/compare.py", label="Compare: all strategies, many seeds, with statistics", icon="📊")
+
+publish(SETTINGS)

@@ -1,0 +1,49 @@
+"""Cached lessons for the Learn page: each is computed once per (dataset, seed, control value) and shared read-only by
+every session, so a class opening the page at once trains one committee, not thirty.
+
+The lessons use registered datasets only, so ``(dataset, seed)`` identifies the Problem passed in (not hashed).
+The fits run with one OpenMP thread: the lesson's networks are tiny, and when the cores are shared (a server with
+several sessions) torch's spinning OpenMP workers made the learning curves 10-20x slower (21.6 s vs 1.2 s measured
+on 2 busy cores). The limit applies to the calling script thread only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from alcore.compare import RunResult
+from alcore.loop import Problem
+from ui.threads import one_thread
+from alcore.teaching import (
+    LESSON_STRATEGIES,
+    CommitteeSnapshot,
+    committee_snapshot,
+    learning_curves,
+    lesson_config,
+    strategy_picks,
+)
+from ui.datasets import problem_for
+
+
+def lesson_problem(dataset: str, seed: int) -> Problem:
+    """The lesson's descriptors and split (cached by ``ui.datasets``)."""
+    return problem_for(lesson_config(dataset, seed))
+
+
+@st.cache_resource(show_spinner="Training a committee of 5 models on 30 labelled structures…", max_entries=16)
+def lesson_snapshot(dataset: str, seed: int, _problem: Problem) -> CommitteeSnapshot:
+    with one_thread():
+        return committee_snapshot(_problem, lesson_config(dataset, seed))
+
+
+@st.cache_resource(show_spinner="Asking each strategy for its next batch…", max_entries=64)
+def lesson_picks(dataset: str, seed: int, alpha: float, _problem: Problem) -> dict[str, np.ndarray]:
+    snapshot = lesson_snapshot(dataset, seed, _problem)
+    return strategy_picks(_problem, snapshot, lesson_config(dataset, seed), LESSON_STRATEGIES, alpha=alpha)
+
+
+@st.cache_resource(show_spinner="Running 4 rounds of each strategy from 3 starting sets…", max_entries=32)
+def lesson_curves(dataset: str, seed: int, rival: str, _problem: Problem) -> list[RunResult]:
+    with one_thread():
+        return learning_curves(_problem, lesson_config(dataset, seed), ("random", rival))
