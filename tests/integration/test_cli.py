@@ -89,3 +89,22 @@ def test_replay_in_a_separate_process_is_bit_identical(small_dataset, tmp_path):
     replay = subprocess.run([*cmd, "replay", str(run_json)], cwd=repo, capture_output=True, text=True)
     assert replay.returncode == 0, replay.stdout + replay.stderr
     assert "4 rounds replayed: identical" in replay.stdout
+
+
+def test_replay_checks_a_branched_manifest_and_reports_tampering(tmp_path, capsys):
+    from alcore.config import RunConfig
+    from alcore.loop import branch, prepare, run
+    from alcore.manifest import run_manifest
+
+    config = RunConfig(dataset="Si", strategy="uncertainty", budget=60, committee_params={"n_members": 2, "epochs": 10})
+    parent = run(config, prepare(config))
+    child = run(config, None, state=branch(parent, 2, config.replace(strategy="kcenter")))
+    doc = run_manifest(child)
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(doc))
+    assert main(["replay", str(path)]) == 0
+    assert "3 rounds replayed: identical" in capsys.readouterr().out
+    doc["curve"]["mae"][1] += 1e-6
+    path.write_text(json.dumps(doc))
+    assert main(["replay", str(path)]) == 1
+    assert "round 1: MAE" in capsys.readouterr().out
