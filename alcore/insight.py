@@ -102,32 +102,36 @@ def _rank_descending(values: np.ndarray) -> np.ndarray:
 
 def map_frame(
     state: RunState,
-    round_index: int,
+    round_index: int | None,
     embedding: np.ndarray,
     ids: tuple[str, ...],
     formulas: list[str],
     kinds: tuple[str, ...] | None,
 ) -> pd.DataFrame:
     """Every structure on the 2-D map with its role this round (labelled / selected / pool / test), the committee's
-    std and absolute error where it predicted one, its energy and the round it was labelled in."""
-    record = state.rounds[round_index]
+    std and absolute error where it predicted one, its energy and the round it was labelled in.
+    ``round_index=None`` is the start of a run, before any committee was trained: labelled set and pool only."""
+    record = state.rounds[round_index] if round_index is not None else None
     problem = state.problem
     n = len(problem.y)
     if embedding.shape != (n, 2):
         raise ValueError(f"the map has shape {embedding.shape}, expected ({n}, 2) for this dataset")
+    labelled = record.labelled if record is not None else state.labelled
+    pool = record.pool if record is not None else np.setdiff1d(problem.split.pool, labelled)
     role = np.full(n, "unused", dtype=object)
     role[problem.split.test] = "test"
-    role[record.pool] = "pool"
-    role[record.labelled] = "labelled"
-    role[record.selected] = "selected"
+    role[pool] = "pool"
+    role[labelled] = "labelled"
     std = np.full(n, np.nan)
     prediction = np.full(n, np.nan)
-    std[record.pool], prediction[record.pool] = record.pool_std, record.pool_mean
-    std[problem.split.test], prediction[problem.split.test] = record.test_std, record.test_mean
-    when = labelled_at(state)
-    when[when > record.round] = -1  # labelled only after the round shown
     random_pick = np.zeros(n, dtype=bool)
-    random_pick[random_counterfactual(state, round_index)] = True
+    when = labelled_at(state)
+    if record is not None:
+        role[record.selected] = "selected"
+        std[record.pool], prediction[record.pool] = record.pool_std, record.pool_mean
+        std[problem.split.test], prediction[problem.split.test] = record.test_std, record.test_mean
+        when[when > record.round] = -1  # labelled only after the round shown
+        random_pick[random_counterfactual(state, round_index)] = True
     return pd.DataFrame(
         {
             "index": np.arange(n),

@@ -60,8 +60,7 @@ s = es.session()
 try:
     config = build_config(st.session_state)
     problem = problem_for(config)
-    with st.spinner("Training the committee on the initial labels…"):
-        es.follow_settings(s, config, problem)
+    es.follow_settings(s, config, problem)
 except Exception as exc:  # noqa: BLE001 - a bad setting is a message, not a traceback
     st.error(f"Cannot set up this run: {exc}")
     st.stop()
@@ -101,6 +100,20 @@ if st.session_state.get("autoplay"):
     with user_errors("Autoplay"):
         es.advance(s, 1)
 state = s.state
+if not state.rounds:  # a new run: show where it starts at once, then train round 0 and redraw
+    ids, formulas, kinds = dataset_labels(config.dataset)
+    embedding, axis, note = map_or_projection(config.dataset, problem, config.descriptor)
+    st.metric("Labels used", len(state.labelled))
+    st.plotly_chart(figs.structure_map(map_frame(state, None, embedding, ids, formulas, kinds), show_random=False,
+                                       axis=axis, title="Starting point: the initial labelled set in the pool"),
+                    key="map_start")
+    with st.spinner(f"Training the committee on the {len(state.labelled)} initial labels…"):
+        trained = 0
+        with user_errors("Training the first committee"):
+            trained = es.advance(s, 1)
+    if not trained:
+        st.stop()
+    st.rerun()
 if state.done:
     st.success(f"Budget reached: {state.rounds[-1].n_labels} labels. Branch from an earlier round or Reset.")
 

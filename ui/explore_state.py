@@ -60,8 +60,8 @@ def run_label(config: RunConfig) -> str:
 
 
 def follow_settings(s: ExploreSession, config: RunConfig, problem: Problem) -> bool:
-    """Show the run of the sidebar's settings when they changed (creating it, with its first round, if new).
-    Returns True when a new run was made."""
+    """Show the run of the sidebar's settings when they changed (creating it, with no round yet, if new: the page
+    draws the starting map first and trains round 0 after). Returns True when a new run was made."""
     key = config_key(config)
     if s.settings_key == key and s.active in s.runs:
         return False
@@ -72,7 +72,7 @@ def follow_settings(s: ExploreSession, config: RunConfig, problem: Problem) -> b
         if label in s.runs:
             label = f"{label} #{len(s.runs) + 1}"
         s.keys[key] = label
-        s.runs[label] = step(start(config, problem))
+        s.runs[label] = start(config, problem)
     s.active = s.keys[key]
     return created
 

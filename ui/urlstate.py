@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import streamlit as st
 
 REMEMBERED = "_remembered_settings"
+IGNORED = "_ignored_url_values"  # setting key -> (warning, value used instead)
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,14 @@ class Setting:
 def restore(settings: Sequence[Setting]) -> None:
     """Put each setting's value into ``st.session_state`` before its widget is drawn."""
     remembered = st.session_state.setdefault(REMEMBERED, {})
+    ignored = st.session_state.setdefault(IGNORED, {})
     for s in settings:
         if s.key in st.session_state and s.valid(st.session_state[s.key]):
+            note = ignored.get(s.key)
+            if note is not None and note[1] == st.session_state[s.key]:
+                st.warning(note[0])  # until the user picks another value, also across the page's own reruns
+            else:
+                ignored.pop(s.key, None)
             continue
         value = s.default
         if s.key in remembered and s.valid(remembered[s.key]):
@@ -76,7 +83,9 @@ def restore(settings: Sequence[Setting]) -> None:
             try:
                 value = s.parse(raw)
             except (ValueError, TypeError) as exc:
-                st.warning(f"Ignored the link's value for **{s.key}**: {exc}. Using {s.format(value)!r}.")
+                message = f"Ignored the link's value for **{s.key}**: {exc}. Using {s.format(value)!r}."
+                ignored[s.key] = (message, value)
+                st.warning(message)
         st.session_state[s.key] = value
 
 
