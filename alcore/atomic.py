@@ -54,6 +54,16 @@ def write_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
             np.savez_compressed(fh, **arrays)
 
 
+def read_json(path: str | os.PathLike, what: str) -> Any:
+    """Parse a JSON document; a missing file or bad JSON is reported naming the file (``what`` says what it is)."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such {what}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+
+
 def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Load arrays with ``allow_pickle=False``: a saved file never carries executable objects.
 

@@ -180,18 +180,20 @@ def cmd_strategies(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """Re-run a saved run or an exported manifest from scratch and check that every round is identical."""
+    from alcore.atomic import read_json
     from alcore.loop import prepare, replay_segments
-    from alcore.manifest import MANIFEST_FORMAT, read_manifest, replay_manifest
-    from alcore.runs import load_run
+    from alcore.manifest import MANIFEST_FORMAT, parse_manifest, replay_manifest
+    from alcore.runs import run_from_document
 
-    if _json_format(args.run) == MANIFEST_FORMAT:
-        manifest = read_manifest(args.run)
+    doc = read_json(args.run, "run or manifest file")
+    if isinstance(doc, dict) and doc.get("format") == MANIFEST_FORMAT:
+        manifest = parse_manifest(doc, str(args.run))
         _, differences = replay_manifest(manifest, prepare(manifest.config))
         for line in differences:
             print(f"  {line}")
         print(f"{manifest.n_rounds} rounds replayed: {'DIFFERENT' if differences else 'identical'}")
         return 1 if differences else 0
-    saved = load_run(args.run)
+    saved = run_from_document(doc, args.run)
     n_final = len(saved.rounds) - sum(n for _, n in saved.lineage)
     state = replay_segments(saved.lineage, prepare(saved.config), saved.config, n_final)
     same = len(state.rounds) == len(saved.rounds) and all(
@@ -199,14 +201,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
     )
     print(f"{len(saved.rounds)} rounds replayed: {'identical' if same else 'DIFFERENT'}")
     return 0 if same else 1
-
-
-def _json_format(path: Path) -> str | None:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None  # let the reader report the problem with its own message
-    return doc.get("format") if isinstance(doc, dict) else None
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -7,13 +7,13 @@ the same config and seed must select the same structures in every round and give
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from alcore.atomic import read_json
 from alcore.config import RunConfig
 from alcore.loop import Problem, RunState, replay_segments
 from alcore.runs import read_lineage, run_to_dict
@@ -64,14 +64,7 @@ def parse_manifest(doc: Any, source: str = "manifest") -> Manifest:
 
 
 def read_manifest(path: str | Path) -> Manifest:
-    path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no such manifest") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from None
-    return parse_manifest(doc, str(path))
+    return parse_manifest(read_json(path, "manifest"), str(path))
 
 
 def replay_manifest(manifest: Manifest, problem: Problem) -> tuple[RunState, list[str]]:

@@ -8,7 +8,6 @@ intact. Loading verifies the hash, so a mismatched or corrupted pair is reported
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import numpy as np
 
 import alcore
-from alcore.atomic import read_npz, write_json, write_npz
+from alcore.atomic import read_json, read_npz, write_json, write_npz
 from alcore.config import RunConfig
 from alcore.loop import Problem, RoundRecord, RunState
 
@@ -121,13 +120,12 @@ def _npz_digest(arrays: dict[str, np.ndarray]) -> str:
 
 def load_run(path: str | Path) -> SavedRun:
     """Read a saved run; every problem (missing file, bad JSON, hash mismatch) names the file."""
+    return run_from_document(read_json(path, "run file"), path)
+
+
+def run_from_document(doc: Any, path: str | Path) -> SavedRun:
+    """A saved run from its parsed JSON ``doc``; ``path`` locates the arrays file beside it."""
     path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: no such run file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not a valid run file ({exc})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ValueError(f"{path}: not an alcore run file (expected format {FORMAT!r})")
     try:
