@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from pathlib import Path
 
@@ -20,8 +21,8 @@ def training_set(state: RunState, dataset: Dataset, round_index: int) -> Dataset
     record = state.rounds[round_index]
     rows = np.concatenate([record.labelled, record.selected])
     subset = dataset.subset(rows, name=f"{dataset.name}-al-{state.config.strategy}-round{round_index}")
-    subset.targets["al_round"] = labelled_at(state)[rows].astype(float)
-    return subset
+    # a new Dataset (validated, read-only) rather than a change to the subset's targets after construction
+    return dataclasses.replace(subset, targets={**subset.targets, "al_round": labelled_at(state)[rows].astype(float)})
 
 
 def extxyz_bytes(dataset: Dataset) -> bytes:
