@@ -33,10 +33,15 @@ def random_counterfactual(state: RunState, round_index: int) -> np.ndarray:
     n = len(record.selected)
     if n == 0:
         return np.empty(0, dtype=np.int64)
-    X = state.problem.X
-    view = PoolView(mean=record.pool_mean, std=record.pool_std, X_pool=X[record.pool], X_labelled=X[record.labelled])
+    view = _round_view(state, record)
     picked = select("random", view, n, rng_for(state.config.seed, "strategy", record.round))
     return record.pool[picked]
+
+
+def _round_view(state: RunState, record: RoundRecord) -> PoolView:
+    """What the strategy saw in that round (as ``loop.step`` built it)."""
+    X = state.problem.X
+    return PoolView(mean=record.pool_mean, std=record.pool_std, X_pool=X[record.pool], X_labelled=X[record.labelled])
 
 
 @dataclass(frozen=True)
@@ -69,9 +74,7 @@ def why_selected(state: RunState, round_index: int) -> pd.DataFrame:
     size, seeded as ``diversity`` and ``cluster_uncertainty`` seed it, so for them it is the very clustering used).
     ``pick_order`` is 1.. for the rows this round selected, else 0."""
     record = state.rounds[round_index]
-    X = state.problem.X
-    view = PoolView(mean=record.pool_mean, std=record.pool_std, X_pool=X[record.pool], X_labelled=X[record.labelled])
-    geometry = pool_geometry(view)
+    geometry = pool_geometry(_round_view(state, record))
     distance = min_distances(geometry.X, geometry.labelled, geometry.sq_norms)
     k = max(1, min(len(record.selected) or state.config.batch_size, len(record.pool)))
     clusters, _ = kmeans(geometry.X, k, rng_for(state.config.seed, "strategy", record.round))
