@@ -52,11 +52,13 @@ def problem_key(config: RunConfig) -> str:
     return json.dumps({f: getattr(config, f) for f in PROBLEM_FIELDS}, sort_keys=True, default=str)
 
 
+def strategy_label(config: RunConfig) -> str:
+    params = ", ".join(f"{k}={v}" for k, v in sorted(config.strategy_params.items()))
+    return f"{config.strategy} ({params})" if params else config.strategy
+
+
 def run_label(config: RunConfig) -> str:
-    strategy = config.strategy
-    if config.strategy_params:
-        strategy += " (" + ", ".join(f"{k}={v}" for k, v in sorted(config.strategy_params.items())) + ")"
-    return f"{strategy} · seed {config.seed} · {config.dataset}/{config.descriptor}"
+    return f"{strategy_label(config)} · seed {config.seed} · {config.dataset}/{config.descriptor}"
 
 
 def follow_settings(s: ExploreSession, config: RunConfig, problem: Problem) -> bool:
@@ -120,7 +122,7 @@ def make_branch(s: ExploreSession, n_rounds_kept: int, config: RunConfig) -> str
         raise ValueError("there is no run to branch from yet")
     child = step(branch(parent, n_rounds_kept, config))
     s.n_branches += 1
-    label = f"branch {s.n_branches}: {run_label(config).split(' · ')[0]} from round {n_rounds_kept} of {parent_label}"
+    label = f"branch {s.n_branches}: {strategy_label(config)} from round {n_rounds_kept} of {parent_label}"
     s.runs[label] = child
     s.active = label
     return label
