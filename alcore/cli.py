@@ -244,6 +244,63 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _offset(text: str) -> tuple[str, float]:
+    database, sep, value = text.partition("=")
+    try:
+        if not sep:
+            raise ValueError(text)
+        return database.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected DATABASE=EV, e.g. oqmd=0.05, got {text!r}") from None
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """Fetch a pool from the Materials Project / OQMD (or reuse the cached one) and say how to use it."""
+    from alcore.sources import FetchQuery, fetch_pool
+
+    if args.source == "combine" and args.endpoint:
+        raise ValueError("fetch combine: use --mp-endpoint / --oqmd-endpoint instead of --endpoint")
+    if args.source != "combine" and args.offset:
+        raise ValueError("--offset only applies to 'fetch combine'")
+    query = FetchQuery(args.chemsys, args.max_e_above_hull, args.max_sites, args.stable_only)
+    say = None if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
+    result = fetch_pool(
+        "both" if args.source == "combine" else args.source,
+        query,
+        mp_endpoint=args.endpoint if args.source == "mp" else args.mp_endpoint,
+        oqmd_endpoint=args.endpoint if args.source == "oqmd" else args.oqmd_endpoint,
+        offsets=dict(args.offset) if args.offset else None,
+        deduplicate=not args.keep_duplicates,
+        timeout=args.timeout,
+        refresh=args.refresh,
+        progress=say,
+    )
+    pool = result.pool
+    how = f"cached pool from {pool.fetched_at} (--refresh fetches again)" if result.from_cache else "fetched now"
+    print(f"{pool.name}: {len(pool)} structures, {how}")
+    for key, label in (("duplicates", "duplicates removed"), ("skipped", "unusable records skipped")):
+        if pool.notes.get(key):
+            print(f"  {label}: {len(pool.notes[key])}")
+    print(f"saved in {result.path}")
+    print(f"use it: python -m alcore run --dataset {pool.name}   (or pick {pool.name} on any page of the app)")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run a TOML grid of runs locally or on Dask; finished runs are kept, so rerunning resumes a killed sweep."""
+    from alcore.sweep import sweep_file
+
+    try:
+        report = sweep_file(args.config, args.out, scheduler=args.scheduler, local_workers=args.local_workers,
+                            processes=args.processes, serial=args.serial, stream=None if args.quiet else sys.stderr)  # fmt: skip
+    except KeyboardInterrupt:
+        print("interrupted: finished runs are kept; run the same command again to resume", file=sys.stderr)
+        return 130
+    for key, error in report.failed.items():
+        print(f"error: run {key} failed: {error.splitlines()[0]}", file=sys.stderr)
+    return 0 if report.complete else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m alcore", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -288,6 +345,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-total", type=int, default=None, help="candidates per system (default: 1800)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     p.set_defaults(func=cmd_data)
+
+    p = sub.add_parser(
+        "fetch", help="fetch a pool from the Materials Project or OQMD, or both combined (cached; key in $MP_API_KEY)"
+    )
+    p.add_argument("source", choices=("mp", "oqmd", "combine"), help="combine: MP + OQMD, duplicates removed")
+    p.add_argument("--chemsys", required=True, help="chemical system, e.g. Si or Ti-O (exactly these elements)")
+    p.add_argument("--max-e-above-hull", type=float, default=None, help="eV/atom (default: no limit)")
+    p.add_argument("--max-sites", type=int, default=None, help="atoms per cell (default: no limit)")
+    p.add_argument("--stable-only", action="store_true", help="only materials on the convex hull")
+    p.add_argument("--endpoint", default=None, help="API URL of the chosen database (default: the public one)")
+    p.add_argument("--mp-endpoint", default=None, help="Materials Project API URL for 'combine'")
+    p.add_argument("--oqmd-endpoint", default=None, help="OQMD API base URL for 'combine'")
+    p.add_argument("--offset", type=_offset, action="append", metavar="DATABASE=EV",
+                   help="combine: add EV eV/atom to one database's energies (repeatable), e.g. oqmd=0.05")  # fmt: skip
+    p.add_argument("--keep-duplicates", action="store_true", help="combine: keep structures found in both")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds without an answer before giving up (10)")
+    p.add_argument("--refresh", action="store_true", help="fetch again even if this query is cached")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    p.set_defaults(func=cmd_fetch)
+
+    p = sub.add_parser("sweep", help="a TOML grid of runs, locally or on a Dask cluster (resumable)")
+    p.add_argument("config", type=Path, help="sweep file (see examples/sweep.toml)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: ./<config name>-sweep)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDR", help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    where.add_argument("--local-workers", type=int, metavar="N", help="start a Dask LocalCluster of N processes")
+    where.add_argument("--processes", type=int, metavar="N", help="N local processes, no Dask (default: all cores)")
+    where.add_argument("--serial", action="store_true", help="one run after another in this process")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("bench", help="benchmarks (e.g. 'bench round')")
     p.add_argument("rest", nargs=argparse.REMAINDER, help="benchmark name and its options")

@@ -32,7 +32,7 @@ from alcore.strategies import STRATEGIES
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1  # bump when the stored layout or the meaning of a result changes
+CACHE_FORMAT = 2  # bump when the stored layout or the meaning of a result changes (2: relu became the default)
 BANDS = ("std", "ci95")
 CURVE_COLUMNS = ("strategy", "seed", "n_labels", "mae", "rmse", "spearman", "mean_pool_std")
 # Fields that name or locate the data rather than define it: the dataset fingerprint stands for them in the key.

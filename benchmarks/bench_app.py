@@ -2,12 +2,14 @@
 
     python benchmarks/bench_app.py [--steps 10] [--seeds 5]
 
-(a) start: from launching ``streamlit run app.py`` to an interactive Explore page (first chart visible, Step enabled);
+(a) start: from launching ``streamlit run app.py`` to an interactive Explore page (the pool's structure map drawn,
+Step enabled): once with an empty cache folder (the first launch on a machine: the pool file is parsed and its arrays
+cached) and once more with that cache (every later launch);
 (b) step: Step click -> the "Labels used" metric updated and the app idle again, median and p90 over ``--steps``;
 (c) compare: Compare page, 4 strategies x ``--seeds`` seeds on Si (paper protocol, budget 300), Run click -> the
 results table visible.
-Targets: (a) < 5 s, (b) median < 1 s, (c) < 60 s. A fresh cache folder each time, so nothing is reused from an
-earlier benchmark. It prints a table and always exits 0: numbers, not a test.
+Targets: (a) < 5 s, (b) median < 1 s, (c) < 60 s. A fresh cache folder for each benchmark run, so nothing is reused
+from an earlier one. It prints a table and always exits 0: numbers, not a test.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from tests.browser.driver import (  # noqa: E402
     IDLE_APP,
-    PLOT,
     VIEWPORT,
     launch_browser,
     metric_value,
@@ -36,6 +37,7 @@ from tests.browser.driver import (  # noqa: E402
 
 TIMEOUT_MS = 600_000
 COMPARE_STRATEGIES = ("random", "uncertainty", "diversity", "kcenter")
+POOL_MAP = ".st-key-map_start .js-plotly-plot, .st-key-map .js-plotly-plot"  # not the placeholder drawn before it
 
 
 def time_start(page, cache: Path) -> tuple[float, object]:
@@ -43,7 +45,7 @@ def time_start(page, cache: Path) -> tuple[float, object]:
     t0 = time.perf_counter()
     server = start_app(cache / "server.log", str(cache))
     page.goto(server.url + "/")
-    page.locator(PLOT).first.wait_for(state="visible", timeout=TIMEOUT_MS)
+    page.locator(POOL_MAP).first.wait_for(state="visible", timeout=TIMEOUT_MS)
     step = page.get_by_role("button", name="Step", exact=True)
     step.wait_for(state="visible", timeout=TIMEOUT_MS)
     while not step.is_enabled():
@@ -100,8 +102,13 @@ def main() -> int:
         page = browser.new_page(viewport=VIEWPORT)
         server = None
         try:
-            start_seconds, server = time_start(page, Path(tmp))
-            rows.append(("(a) launch -> interactive Explore", f"{start_seconds:.1f} s", "< 5 s", start_seconds < 5))
+            cold, server = time_start(page, Path(tmp))
+            rows.append(("(a) launch -> interactive Explore, first launch", f"{cold:.1f} s", "< 5 s", cold < 5))
+            server.stop()
+            page.close()
+            page = browser.new_page(viewport=VIEWPORT)
+            warm, server = time_start(page, Path(tmp))
+            rows.append(("(a) launch -> interactive Explore, later launches", f"{warm:.1f} s", "< 5 s", warm < 5))
             to_metric, steps = time_steps(page, args.steps)
             median = statistics.median(steps)
             rows.append((f"(b) Step -> redrawn, median of {len(steps)}", f"{median:.2f} s", "< 1 s", median < 1))

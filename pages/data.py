@@ -1,5 +1,6 @@
 """Data page: what is in each dataset (counts, energy and force distributions, every structure, one structure in 3-D),
-the list of available datasets, and uploads of your own DFT data for this session."""
+the list of available datasets, uploads of your own DFT data for this session, and pools fetched from the Materials
+Project / OQMD."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import streamlit as st
 from alcore.datasets import IMPORTERS, Dataset, DatasetError, list_datasets, summary
 from alcore.datasets.upload import UPLOAD_LIMIT, load_upload, safe_filename
 from ui import datasets
+from ui import fetch as fetch_form
 from ui.errors import user_errors
 from ui.figures import data as figures
 from ui.urlstate import Setting, publish, restore
@@ -141,15 +143,18 @@ def structures(dataset: Dataset, structure: Setting) -> None:
 
 
 st.title("Data")
-restore([upload_format])
-view_tab, upload_tab, list_tab = st.tabs(["Dataset", "Upload", "All datasets"])
-with upload_tab:  # before the dataset selector, so a fresh upload can select itself
+restore([upload_format, *fetch_form.SETTINGS])
+view_tab, upload_tab, list_tab = st.tabs(["Dataset", "Upload / fetch", "All datasets"])
+with upload_tab:  # before the dataset selector, so a fresh upload or fetch can select itself
     upload_section()
+    fetched = fetch_form.fetch_section()
+    if fetched is not None:
+        st.session_state["data_dataset"] = fetched
 
 names = datasets.dataset_names()
 dataset_setting = Setting("data_dataset", "Si" if "Si" in names else names[0], options=names)
 restore([dataset_setting])
-settings = [upload_format, dataset_setting]
+settings = [upload_format, *fetch_form.SETTINGS, dataset_setting]
 with view_tab:
     st.selectbox("Dataset", names, key=dataset_setting.key)
     name = st.session_state[dataset_setting.key]

@@ -6,21 +6,30 @@ import time
 
 import streamlit as st
 
-from alcore.descriptors import DESCRIPTORS
-from alcore.insight import calibration, explain_pick, map_frame, round_metrics, why_selected
-from alcore.strategies import STRATEGIES
-from ui import explore_state as es
-from ui.datasets import dataset_labels, dataset_names, get_dataset, map_or_projection, problem_for
-from ui.errors import user_errors
-from ui.explore_settings import DATASET, build_config, view_settings, run_settings
-from ui.explore_exports import export_buttons
-from ui.figures import explore as figs
-from ui.urlstate import publish, restore
 from ui.entry import through_app
+from ui.figures.style import loading_placeholder
 
 through_app()
 
 st.title("Explore active learning, round by round")
+# A new session: draw an empty chart at once, so the browser loads its chart library (about 1.5 s) while this first
+# run imports the science stack and reads the pool, instead of after (benchmarks/bench_app.py measures the start).
+warmup = st.empty()
+if "explore" not in st.session_state:
+    warmup.plotly_chart(loading_placeholder("Loading the pool and its structure map…"), key="map_loading")
+
+# The imports below are placed after the first element on purpose (see above).
+from alcore.descriptors import DESCRIPTORS  # noqa: E402
+from alcore.insight import calibration, explain_pick, map_frame, round_metrics, why_selected  # noqa: E402
+from alcore.strategies import STRATEGIES  # noqa: E402
+from ui import explore_state as es  # noqa: E402
+from ui.datasets import dataset_labels, dataset_names, get_dataset, map_or_projection, problem_for  # noqa: E402
+from ui.errors import user_errors  # noqa: E402
+from ui.explore_settings import DATASET, build_config, view_settings, run_settings  # noqa: E402
+from ui.explore_exports import export_buttons  # noqa: E402
+from ui.figures import explore as figs  # noqa: E402
+from ui.urlstate import publish, restore  # noqa: E402
+
 names = dataset_names()
 if not names:
     st.error("No dataset is available. The bundled pools live in data/; see the README.")
@@ -73,7 +82,7 @@ st.caption(
 # ---- controls -----------------------------------------------------------------------------------------------------
 def _step() -> None:
     with user_errors("Step"):
-        es.advance(es.session(), 1)
+        es.step_with_baseline(es.session(), bool(st.session_state.get("show_baseline")))
 
 
 def _reset() -> None:
@@ -107,6 +116,7 @@ if not state.rounds:  # a new run: show where it starts at once, then train roun
     st.plotly_chart(figs.structure_map(map_frame(state, None, embedding, ids, formulas, kinds), show_random=False,
                                        axis=axis, title="Starting point: the initial labelled set in the pool"),
                     key="map_start")
+    warmup.empty()
     with st.spinner(f"Training the committee on the {len(state.labelled)} initial labels…"):
         trained = 0
         with user_errors("Training the first committee"):

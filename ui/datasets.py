@@ -17,6 +17,7 @@ import streamlit as st
 
 from alcore.config import RunConfig
 from alcore.datasets import Dataset, list_datasets, load_dataset
+from alcore.datasets.sources import SOURCES, find_source, stat_signature
 from alcore.embeddings import (
     UMAP_SETTINGS,
     cache_path,
@@ -56,14 +57,23 @@ def is_upload(name: str) -> bool:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _registered(name: str) -> Dataset:
+def _registered(name: str, signature: tuple) -> Dataset:
     return load_dataset(name)
+
+
+def _signature(name: str) -> tuple:
+    """Size and mtime of a fetched pool's file: a pool fetched again under the same name is a new cache entry.
+    Registered sources (bundled pools, the shared DFT sets) do not change while the server runs."""
+    if name in SOURCES:
+        return ()
+    source = find_source(name)
+    return stat_signature(source.path()) if source is not None and source.available() else ()
 
 
 def get_dataset(name: str) -> Dataset:
     """A dataset by name: this session's upload, else a registered one. Never mutate what it returns."""
     uploads = st.session_state.get(UPLOADS, {})
-    return uploads[name] if name in uploads else _registered(name)
+    return uploads[name] if name in uploads else _registered(name, _signature(name))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

@@ -5,6 +5,7 @@ every run is an immutable ``RunState``, so stepping makes a new state and histor
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -93,8 +94,23 @@ def advance(s: ExploreSession, n_rounds: int, progress: Callable[[int, int], Non
     return made
 
 
-def baseline(s: ExploreSession, state: RunState, enabled: bool = True) -> RunState | None:
-    """The random run from the same initial set, stepped as far as ``state`` (for a random run: itself)."""
+def step_with_baseline(s: ExploreSession, with_baseline: bool) -> int:
+    """One round of the shown run. When the learning curve shows the random baseline, the baseline's matching round
+    is fitted at the same time in a second thread (torch releases the GIL), so a Step waits for one fit, not two."""
+    state = s.state
+    if not with_baseline or state is None or state.done:
+        return advance(s, 1)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        shadow = pool.submit(baseline, s, state, True, len(state.rounds) + 1)
+        made = advance(s, 1)
+        shadow.result()
+    return made
+
+
+def baseline(s: ExploreSession, state: RunState, enabled: bool = True, n_rounds: int | None = None
+             ) -> RunState | None:
+    """The random run from the same initial set, stepped as far as ``state`` (or ``n_rounds``; for a random run:
+    itself)."""
     if not enabled:
         return None
     root = state.lineage[0][0] if state.lineage else state.config
@@ -103,7 +119,8 @@ def baseline(s: ExploreSession, state: RunState, enabled: bool = True) -> RunSta
     config = root.replace(strategy="random", strategy_params={}, budget=max(root.budget, state.config.budget))
     key = config_key(config)
     current = s.baselines.get(key) or start(config, state.problem)
-    while len(current.rounds) < len(state.rounds) and not current.done:
+    wanted = len(state.rounds) if n_rounds is None else n_rounds
+    while len(current.rounds) < wanted and not current.done:
         current = step(current)
     s.baselines[key] = current
     return current

@@ -13,6 +13,7 @@ from alcore.registry import Registry
 
 BENCHMARKS: Registry[str] = Registry("benchmark")
 BENCHMARKS.add("round", "alcore.bench.round")
+BENCHMARKS.add("paper", "alcore.bench.paper")
 
 
 def main(argv: list[str] | None = None) -> int:

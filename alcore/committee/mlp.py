@@ -48,13 +48,15 @@ class MLPCommittee(CommitteeMixin):
     off by default: on descriptor data with 30-500 labels a 10 % hold-out cost more (lost rows, noisy early minima) than
     it saved, in both MAE and std/error rank correlation. Randomness comes only from ``random_state``.
     ``warm_start=True`` continues from the fitted weights and scalers (same feature count and architecture).
+    The default activation is ReLU: on the paper protocol (300 labels, 4 bundled pools) it gave 2-14 % lower MAE than
+    SiLU, matching scikit-learn's relu committee within noise (``python -m alcore bench paper``).
     """
 
     def __init__(
         self,
         n_members: int = 5,
         hidden: tuple[int, ...] = (64, 64),
-        activation: str = "silu",
+        activation: str = "relu",
         epochs: int = 100,
         lr: float = 1e-2,
         weight_decay: float = 1.0,

@@ -107,6 +107,8 @@ def _peek(path: Path) -> str:
 
 def _sniff_json(sample: str) -> str | None:
     head = sample.lstrip()
+    if head.startswith("{") and re.search(r'^\{\s*"format"\s*:\s*"alcore-fetched-pool"', head):
+        return "fetched-pool"
     if head.startswith("#") or (head.startswith("{") and re.search(r'"Dataset"\s*:', head)):
         return "fitsnap"
     if re.search(r'"outputs"\s*:', head) and head.startswith("["):

@@ -632,7 +632,8 @@ def test_load_file_renames(tmp_path):
 
 
 def test_importers_registry_has_every_format():
-    assert set(IMPORTERS.names()) == {"extxyz", "cif", "poscar", "pymatgen-json", "mlearn", "xsf", "fitsnap", "csv-cif"}
+    assert set(IMPORTERS.names()) == {"extxyz", "cif", "poscar", "pymatgen-json", "mlearn", "xsf", "fitsnap", "csv-cif",
+                                     "fetched-pool"}
 
 
 def test_load_dataset_by_path_is_cached_until_the_file_changes(tmp_path):

@@ -62,3 +62,22 @@ def test_round_figures_use_meV_and_report_their_statistics(state):
     curves = figs.learning_curves({"a": state}, state, "a", record.n_labels)
     assert len(curves.data) == 2 and np.allclose(curves.data[1].y, state.curve()[1] * 1000)
     assert len(figs.parity(record, y_test).data[1].x) == len(y_test)
+
+
+def test_a_step_fits_the_random_baseline_alongside_and_equal_to_a_sequential_one():
+    from ui import explore_state as es
+
+    config, problem = synthetic_problem(strategy="uncertainty", budget=60)
+    together, alone = es.ExploreSession(), es.ExploreSession()
+    for s in (together, alone):
+        es.follow_settings(s, config, problem)
+    for _ in range(3):
+        es.step_with_baseline(together, True)
+        es.advance(alone, 1)
+    reference = es.baseline(alone, alone.state)
+    (shadow,) = together.baselines.values()  # stepped alongside each Step, before the page asks for it
+    assert es.baseline(together, together.state) is shadow
+    assert len(shadow.rounds) == len(together.state.rounds) == 3
+    assert all(a.same_results(b) for a, b in zip(shadow.rounds, reference.rounds))
+    assert all(a.same_results(b) for a, b in zip(together.state.rounds, alone.state.rounds))
+    assert shadow.config.strategy == "random"

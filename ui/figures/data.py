@@ -16,7 +16,7 @@ from ase.data import covalent_radii
 from ase.data.colors import jmol_colors
 from plotly.colors import qualitative
 
-from ui.figures.style import ENERGY_UNIT, tidy
+from ui.figures.style import AXIS_PX, ENERGY_UNIT, tidy
 
 FORCE_UNIT = "eV/Å"
 ATOM_SIZE_PER_ANGSTROM = 16.0
@@ -41,7 +41,10 @@ def counts_bar(table: pd.DataFrame, label: str, title: str, colours: Mapping[str
     ))  # fmt: skip
     fig.update_xaxes(title=label, type="category")
     fig.update_yaxes(title="structures")
-    return tidy(fig, title, height=320)
+    longest = max(map(len, labels), default=0)
+    rotated = len(labels) * max(longest, 3) > 60  # Plotly turns crowded category labels upright
+    return tidy(fig, title, height=320 + (6 * longest if rotated else 0),
+                axis_px=32 + 7 * longest if rotated else AXIS_PX)
 
 
 def histogram_by_kind(

@@ -97,7 +97,7 @@ def structure_map(
         ))
     fig.update_xaxes(showticklabels=False, title=f"{axis} 1")
     fig.update_yaxes(showticklabels=False, title=f"{axis} 2")
-    return tidy(fig, title, height=520)
+    return tidy(fig, title, height=520, width=680)
 
 
 def std_histogram(current: RoundRecord, previous: RoundRecord | None) -> go.Figure:
@@ -113,7 +113,7 @@ def std_histogram(current: RoundRecord, previous: RoundRecord | None) -> go.Figu
     fig.update_layout(barmode="overlay", xaxis_title="committee std on the pool (meV/atom)", yaxis_title="structures")
     fig.update_xaxes(range=[0, upper])
     note = f"{beyond} structures beyond the axis" if beyond else "this round vs the previous one"
-    return tidy(fig, "Pool uncertainty", height=360, subtitle=note)
+    return tidy(fig, "Pool uncertainty", height=360, subtitle=note, width=320)
 
 
 def std_vs_error(record: RoundRecord, y_test: np.ndarray) -> go.Figure:
@@ -126,7 +126,8 @@ def std_vs_error(record: RoundRecord, y_test: np.ndarray) -> go.Figure:
     fig.update_layout(xaxis_title="committee std (meV/atom)", yaxis_title="|error| (meV/atom)")
     fig.update_xaxes(type="log")
     fig.update_yaxes(type="log")
-    return tidy(fig, "Std vs error (test split)", height=360, subtitle=f"Spearman ρ = {record.spearman:.2f}")
+    return tidy(fig, "Std vs error (test split)", height=360, subtitle=f"Spearman ρ = {record.spearman:.2f}",
+                width=320)
 
 
 def calibration_plot(cal: Calibration) -> go.Figure:
@@ -141,7 +142,8 @@ def calibration_plot(cal: Calibration) -> go.Figure:
     ])
     fig.update_layout(xaxis_title="expected error: RMS std (meV/atom)", yaxis_title="observed RMSE (meV/atom)")
     verdict = "over-confident" if cal.ratio > 1.2 else "under-confident" if cal.ratio < 0.8 else "well calibrated"
-    return tidy(fig, "Calibration (test split)", height=360, subtitle=f"RMSE / RMS std = {cal.ratio:.2f}: {verdict}")
+    return tidy(fig, "Calibration (test split)", height=360, subtitle=f"RMSE / RMS std = {cal.ratio:.2f}: {verdict}",
+                width=320)
 
 
 def learning_curves(
@@ -165,7 +167,7 @@ def learning_curves(
     if current_labels is not None:
         fig.add_vline(x=current_labels, line=dict(color="#ff7f0e", dash="dot"))
     fig.update_layout(xaxis_title="labelled structures", yaxis_title="test MAE (meV/atom)")
-    return tidy(fig, "MAE vs number of labels", height=400, subtitle="dashed: random from the same initial set")
+    return tidy(fig, "MAE vs number of labels", height=400, subtitle="dashed: random from the same initial set", width=480)
 
 
 def parity(record: RoundRecord, y_test: np.ndarray) -> go.Figure:
@@ -180,4 +182,4 @@ def parity(record: RoundRecord, y_test: np.ndarray) -> go.Figure:
     ])
     fig.update_layout(xaxis_title="true (eV/atom)", yaxis_title="committee mean (eV/atom)")
     return tidy(fig, "Parity (test split)", height=400,
-                subtitle=f"MAE {record.mae * MEV:.1f} meV/atom · R² {record.r2:.3f}")
+                subtitle=f"MAE {record.mae * MEV:.1f} meV/atom · R² {record.r2:.3f}", width=480)

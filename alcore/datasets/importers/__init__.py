@@ -32,4 +32,12 @@ def default_name(path: Path) -> str:
     return name
 
 
-from alcore.datasets.importers import extxyz, fitsnap, mlearn, pymatgen_json, structure_files, xsf  # noqa: E402,F401
+from alcore.datasets.importers import (  # noqa: E402,F401
+    extxyz,
+    fetched,
+    fitsnap,
+    mlearn,
+    pymatgen_json,
+    structure_files,
+    xsf,
+)

@@ -20,11 +20,8 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-import ase.io
 import numpy as np
 from ase import Atoms
-from ase.calculators.singlepoint import SinglePointCalculator
-from ase.io.extxyz import key_val_dict_to_str, key_val_str_to_dict
 
 from alcore.atomic import atomic_path
 from alcore.datasets import archive
@@ -42,6 +39,8 @@ PROVENANCE_KEY = "alcore_provenance"
 def read_extxyz(path: Path) -> Dataset:
     path = Path(path)
     text = _read_text(path)
+    import ase.io  # here, not at the top: 0.4 s of imports the app's start does not need (pools come from the cache)
+
     try:
         frames = ase.io.read(io.StringIO(text), index=":", format="extxyz")
     except Exception as exc:  # ase raises many types for malformed text; all mean "not readable extxyz"
@@ -124,6 +123,9 @@ def _is_number(value: Any) -> bool:
 
 def write_extxyz(dataset: Dataset, path: str | Path) -> Path:
     """Write ``dataset`` to ``path`` (``.gz`` -> gzip) atomically; ``read_extxyz`` returns the same dataset."""
+    import ase.io
+    from ase.calculators.singlepoint import SinglePointCalculator
+
     path = Path(path)
     frames = []
     for i, atoms in enumerate(dataset.atoms):
@@ -157,6 +159,8 @@ def _preserved_str(key: str, value: str) -> Any:
 
     ASE parses comment-line values, so ``id=0005`` would come back as the integer 5 and ``kind=T`` as ``True``.
     """
+    from ase.io.extxyz import key_val_dict_to_str, key_val_str_to_dict
+
     value = str(value)
     parsed = key_val_str_to_dict(key_val_dict_to_str({key: value})).get(key)
     if isinstance(parsed, str) and parsed == value:

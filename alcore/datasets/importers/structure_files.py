@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 from pathlib import Path, PurePosixPath
 
-import ase.io
 import numpy as np
 import pandas as pd
 from ase import Atoms
@@ -112,6 +111,8 @@ def _read_structure_files(path: Path, ase_format: str, accept, what: str) -> Dat
 
 def _parse(text: str, ase_format: str, label: str) -> list[Atoms]:
     try:
+        import ase.io  # imported on use: the app's start never needs it
+
         frames = ase.io.read(io.StringIO(text), index=":", format=ase_format)
     except Exception as exc:  # ase's parsers raise many types on malformed text; all mean "not readable"
         kind = "CIF" if ase_format == "cif" else "POSCAR"

@@ -1,0 +1,28 @@
+"""Pools fetched from the Materials Project (through the official ``mp-api`` client) and OQMD (its REST API).
+
+``fetch_pool("mp" | "oqmd" | "both", FetchQuery("Ti-O", ...))`` fetches once, caches one JSON file per query under
+``alcore.cache.cache_dir("fetch")`` and afterwards works offline; cached pools are registered datasets (format
+``fetched-pool``, named e.g. ``mp-Ti-O``). Network clients are imported lazily, so importing this package is cheap.
+"""
+
+from alcore.sources.cache import cached_pools, load_pool, save_pool
+from alcore.sources.combine import combine
+from alcore.sources.dataset import pool_to_dataset
+from alcore.sources.fetch import SOURCE_CHOICES, FetchResult, fetch_pool
+from alcore.sources.pool import Pool
+from alcore.sources.query import DEFAULT_TIMEOUT, FetchError, FetchQuery
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "SOURCE_CHOICES",
+    "FetchError",
+    "FetchQuery",
+    "FetchResult",
+    "Pool",
+    "cached_pools",
+    "combine",
+    "fetch_pool",
+    "load_pool",
+    "pool_to_dataset",
+    "save_pool",
+]
