@@ -3,9 +3,16 @@
 Explore is the default page, served at the root URL (``/``); the others at ``/compare``, ``/data`` and ``/learn``.
 """
 
+import sys
+
 import streamlit as st
 
 from ui.entry import mark_entry
+
+# The server hands the browser dozens of small JavaScript files while a page script computes in another thread; with
+# Python's default 5 ms GIL switch interval each file waited up to 0.6 s behind the script (measured in Chromium's
+# resource timings), delaying the first interactive page. A 1 ms interval lets the server answer at once.
+sys.setswitchinterval(0.001)
 
 st.set_page_config(page_title="alcore — active learning for MLIPs", page_icon=":material/science:", layout="wide")
 
