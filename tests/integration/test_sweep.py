@@ -11,10 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ase.build import bulk
 
 from alcore.cli import main
-from alcore.datasets import Dataset, write_extxyz
+from alcore.datasets import write_extxyz
 from alcore.sweep import (
     SweepStore,
     dask_client,
@@ -25,6 +24,7 @@ from alcore.sweep import (
     run_sweep,
     serial_executor,
 )
+from tests.synthetic import small_si_c_dataset
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -48,16 +48,7 @@ committee_params = {{ epochs = {epochs}, hidden = [16] }}
 def sweep_dir(tmp_path_factory):
     """80 strained/rattled Si and C cells with a smooth fake energy per atom, beside the sweep files."""
     folder = tmp_path_factory.mktemp("sweep")
-    rng = np.random.default_rng(0)
-    atoms, energies = [], []
-    for i in range(80):
-        a = bulk("Si" if i % 2 else "C", "diamond", a=5.43 if i % 2 else 3.57, cubic=True)
-        strain = 1 + rng.uniform(-0.05, 0.05)
-        a.set_cell(a.cell * strain, scale_atoms=True)
-        a.rattle(0.05, seed=i)
-        atoms.append(a)
-        energies.append((-5.4 if i % 2 else -9.1) + 3.0 * (strain - 1) ** 2)
-    ds = Dataset("small", tuple(atoms), {"energy_per_atom": np.array(energies)}, tuple(f"s{i}" for i in range(80)))
+    ds = small_si_c_dataset()
     write_extxyz(ds, folder / "small.extxyz")
     (folder / "small.toml").write_text(SWEEP.format(seeds=2, epochs=20))
     (folder / "kill.toml").write_text(SWEEP.format(seeds=4, epochs=60))
