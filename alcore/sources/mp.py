@@ -17,7 +17,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from alcore.datasets.base import DatasetError
-from alcore.sources.pool import Pool, clean_structure, new_record, number, pool_name
+from alcore.sources.pool import Pool, clean_structure, database_pool, new_record, number
 from alcore.sources.query import DEFAULT_TIMEOUT, FetchError, FetchQuery
 from alcore.sources.watchdog import Progress, Watchdog, run_watched
 from alcore.sources.web import connection_problem, http_status, normalise_url, one_line, package_version, scrub
@@ -207,15 +207,6 @@ def fetch_mp(
     url = normalise_url(endpoint, MP_ENDPOINT, "Materials Project endpoint")
     docs = search_mp(query, api_key=api_key, endpoint=url, timeout=timeout, page_size=page_size, progress=progress)
     records, skipped = mp_records(docs)
-    if not records:
-        unreadable = f"; {len(skipped)} unusable documents skipped" if skipped else ""
-        raise FetchError(f"the Materials Project has no materials for {query.describe()}{unreadable}")
-    return Pool(
-        name=pool_name("mp", query.label()),
-        source="mp",
-        query=query.to_dict(),
-        records=tuple(records),
-        client={"mp-api": package_version("mp-api"), "emmet-core": package_version("emmet-core")},
-        endpoint={"mp": url},
-        notes={"skipped": skipped} if skipped else {},
-    )
+    client = {"mp-api": package_version("mp-api"), "emmet-core": package_version("emmet-core")}
+    return database_pool("mp", query, records, skipped, none_found="the Materials Project has no materials",
+                         item="documents", client=client, endpoint=url)

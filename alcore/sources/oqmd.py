@@ -17,7 +17,7 @@ from typing import Any
 import requests
 
 from alcore.datasets.base import DatasetError
-from alcore.sources.pool import Pool, clean_structure, new_record, number, pool_name
+from alcore.sources.pool import Pool, clean_structure, database_pool, new_record, number
 from alcore.sources.query import DEFAULT_TIMEOUT, FetchError, FetchQuery
 from alcore.sources.watchdog import Progress, Watchdog, run_watched
 from alcore.sources.web import connection_problem, normalise_url, one_line, package_version, user_agent
@@ -208,16 +208,6 @@ def fetch_oqmd(
     base = normalise_url(endpoint, OQMD_URL, "OQMD base URL")
     entries = search_oqmd(query, endpoint=base, timeout=timeout, page_size=page_size, progress=progress)
     records, skipped = oqmd_records(entries)
-    if not records:
-        unreadable = f"; {len(skipped)} unusable entries skipped" if skipped else ""
-        raise FetchError(f"OQMD has no entries for {query.describe()}{unreadable}")
-    return Pool(
-        name=pool_name("oqmd", query.label()),
-        source="oqmd",
-        query=query.to_dict(),
-        records=tuple(records),
-        client={"requests": package_version("requests")},
-        endpoint={"oqmd": base},
-        notes={"coordinates": "OQMD gives fractional coordinates to 3 significant digits"}
-        | ({"skipped": skipped} if skipped else {}),
-    )
+    return database_pool("oqmd", query, records, skipped, none_found="OQMD has no entries", item="entries",
+                         client={"requests": package_version("requests")}, endpoint=base,
+                         notes={"coordinates": "OQMD gives fractional coordinates to 3 significant digits"})

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from alcore.datasets.base import DatasetError
+from alcore.sources.query import FetchError, FetchQuery
 
 POOL_FORMAT = "alcore-fetched-pool"
 POOL_VERSION = 1
@@ -184,3 +185,31 @@ class Pool:
 def pool_name(databases: str, query_label: str, suffix: str = "") -> str:
     """``mp-Ti-O``, ``oqmd-Si-stable``, ``mp-oqmd-Ti-O-oqmd-offset0.05``: the dataset name and cache file stem."""
     return f"{databases.replace('+', '-')}-{query_label}{suffix}"
+
+
+def database_pool(
+    database: str,
+    query: FetchQuery,
+    records: list[dict[str, Any]],
+    skipped: list[Any],
+    *,
+    none_found: str,
+    item: str,
+    client: dict[str, str],
+    endpoint: str,
+    notes: dict[str, Any] | None = None,
+) -> Pool:
+    """The pool of one database's answer to ``query``; ``FetchError("<none_found> for <query>")`` when no record was
+    usable (``item`` names what was skipped, e.g. "documents")."""
+    if not records:
+        unreadable = f"; {len(skipped)} unusable {item} skipped" if skipped else ""
+        raise FetchError(f"{none_found} for {query.describe()}{unreadable}")
+    return Pool(
+        name=pool_name(database, query.label()),
+        source=database,
+        query=query.to_dict(),
+        records=tuple(records),
+        client=client,
+        endpoint={database: endpoint},
+        notes=dict(notes or {}) | ({"skipped": skipped} if skipped else {}),
+    )

@@ -53,11 +53,11 @@ def tidy(fig: go.Figure, title: str | None = None, height: int = 380, subtitle: 
     heading = None
     if title:
         heading = dict(text=title, subtitle=dict(text=subtitle) if subtitle else None)
-    has_colorbar = any(getattr(getattr(t, "marker", None), "showscale", None) for t in fig.data)
+    scaled = [t for t in fig.data if getattr(getattr(t, "marker", None), "showscale", None)]  # traces with a colour bar
     y_labels = fig.layout.yaxis.showticklabels is not False
     top = (70 if subtitle else 45) if title else 20
     left = 70 if y_labels else 35
-    right = COLORBAR_PX if has_colorbar else 20
+    right = COLORBAR_PX if scaled else 20
     rows = legend_rows(fig, width - left - right) if fig.layout.showlegend is not False else 0
     bottom = axis_px + LEGEND_ROW_PX * rows + 8
     plot_height = max(height - top - bottom, 60)
@@ -68,9 +68,8 @@ def tidy(fig: go.Figure, title: str | None = None, height: int = 380, subtitle: 
         legend=dict(orientation="h", yanchor="top", y=-axis_px / plot_height, xanchor="left", x=0),
         template="plotly_white",
     )
-    for trace in fig.data:
-        if getattr(getattr(trace, "marker", None), "showscale", None):
-            trace.marker.colorbar.title.side = "right"
+    for trace in scaled:
+        trace.marker.colorbar.title.side = "right"
     return fig
 
 
