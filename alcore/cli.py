@@ -1,4 +1,5 @@
-"""``python -m alcore``: run, compare, list datasets and descriptors, replay saved runs, benchmarks, build pools."""
+"""``python -m alcore``: run, resume, compare, list datasets and descriptors, replay saved runs, benchmarks, build
+pools."""
 
 from __future__ import annotations
 
@@ -93,15 +94,47 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _config_from_args(args, args.strategy, args.seed)
     with _progress("descriptors", not args.quiet) as bar:
         problem = prepare(config, progress=bar)
+    if args.rounds is not None and args.rounds < 1:
+        raise ValueError(f"--rounds must be at least 1, got {args.rounds}")
     with _progress(f"{config.strategy} seed {config.seed}", not args.quiet) as bar:
-        state = run(config, problem, progress=bar)
-    print(f"{'labels':>7} {'MAE':>10} {'RMSE':>10} {'R2':>7} {'rho':>6} {'pool std':>9}")
-    for r in state.rounds:
-        print(f"{r.n_labels:7d} {r.mae:10.5f} {r.rmse:10.5f} {r.r2:7.3f} {r.spearman:6.2f} {r.mean_pool_std:9.5f}")
+        state = run(config, problem, progress=bar, max_rounds=args.rounds)
+    _print_rounds(state.rounds)
     if args.save:
         print(f"saved run to {save_run(state, args.save)}")
     if args.json:
         write_json(args.json, run_to_dict(state.config, state.rounds, problem.dataset_fingerprint))
+    return 0
+
+
+def _print_rounds(rounds: Sequence[Any]) -> None:
+    print(f"{'labels':>7} {'MAE':>10} {'RMSE':>10} {'R2':>7} {'rho':>6} {'pool std':>9}")
+    for r in rounds:
+        print(f"{r.n_labels:7d} {r.mae:10.5f} {r.rmse:10.5f} {r.r2:7.3f} {r.spearman:6.2f} {r.mean_pool_std:9.5f}")
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    """Continue a saved run (``run --rounds N --save``) where it stopped: exactly the rounds the uninterrupted run
+    would have made. The file is replaced atomically, so a resume killed half-way leaves the previous save intact."""
+    from alcore.loop import prepare, run
+    from alcore.runs import load_run, run_to_dict, save_run
+
+    if args.rounds is not None and args.rounds < 1:
+        raise ValueError(f"--rounds must be at least 1, got {args.rounds}")
+    saved = load_run(args.run)
+    with _progress("descriptors", not args.quiet) as bar:
+        problem = prepare(saved.config, progress=bar)
+    state = saved.resume(problem)
+    before = len(state.rounds)
+    if state.done:
+        print(f"{args.run}: the run is already finished ({before} rounds, {state.rounds[-1].n_labels} labels)")
+    else:
+        with _progress(f"{saved.config.strategy} seed {saved.config.seed}", not args.quiet) as bar:
+            state = run(saved.config, problem, progress=bar, max_rounds=args.rounds, state=state)
+        _print_rounds(state.rounds)
+        print(f"resumed after round {before - 1}: {len(state.rounds) - before} more rounds, {len(state.rounds)} in all")
+    print(f"saved run to {save_run(state, args.save or args.run)}")
+    if args.json:
+        write_json(args.json, run_to_dict(state.config, state.rounds, problem.dataset_fingerprint, state.lineage))
     return 0
 
 
@@ -310,9 +343,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strategy", default="diversity", help="selection strategy (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the initial set, committee and strategy")
     p.add_argument("--save", type=Path, help="save the run (JSON + arrays) for resume/replay")
+    p.add_argument("--rounds", type=int, default=None, help="stop after N rounds (continue later with 'resume')")
     p.add_argument("--json", type=Path, help="write machine-readable results")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("resume", help="continue a saved run where it stopped (bit-identical to an uninterrupted run)")
+    p.add_argument("run", type=Path, help="a run .json written by 'run --save' (or an earlier 'resume')")
+    p.add_argument("--rounds", type=int, default=None, help="at most N more rounds (default: until the budget)")
+    p.add_argument("--save", type=Path, default=None, help="where to save (default: replace RUN, atomically)")
+    p.add_argument("--json", type=Path, help="write machine-readable results")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_resume)
 
     p = sub.add_parser("compare", help="strategies x seeds on paired initial sets")
     _add_protocol_args(p)

@@ -19,11 +19,12 @@ import logging
 import warnings
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import quote
 
 import numpy as np
 
 from alcore.atomic import read_npz, write_npz
-from alcore.cache import cache_dir
+from alcore.cache import MAX_NAME_BYTES, cache_dir, check_name
 from alcore.datasets.base import Dataset
 from alcore.pools import DATA_DIR as BUNDLED_DATA_DIR
 
@@ -87,11 +88,16 @@ def params_hash(descriptor: str, params: dict[str, Any] | None = None) -> str:
 
 
 def shipped_path(dataset_name: str, descriptor: str, data_dir: Path | None = None) -> Path:
-    return Path(data_dir or BUNDLED_DATA_DIR) / "embeddings" / f"{dataset_name}-{descriptor}.npz"
+    """Where a bundled pool's map would be. Any dataset name maps to a file *inside* the embeddings folder (names are
+    percent-quoted; bundled names such as ``TiO2`` are unchanged), so an odd or hostile name can only miss."""
+    name = quote(f"{dataset_name}-{descriptor}", safe="", errors="surrogatepass")
+    if len(name) > MAX_NAME_BYTES:
+        name = "long-" + hashlib.sha256(name.encode()).hexdigest()
+    return Path(data_dir or BUNDLED_DATA_DIR) / "embeddings" / f"{name}.npz"
 
 
 def cache_path(fingerprint: str, descriptor: str, phash: str) -> Path:
-    return cache_dir("embeddings") / f"{descriptor}-{fingerprint}-{phash}.npz"
+    return cache_dir("embeddings") / check_name(f"{descriptor}-{fingerprint}-{phash}.npz", "embedding cache entry")
 
 
 def save_embedding(path: Path, embedding: np.ndarray, *, fingerprint: str, phash: str, descriptor: str) -> Path:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy.stats import spearmanr
 
 from alcore.config import RunConfig
 from alcore.oracles import DatasetOracle
@@ -57,7 +56,7 @@ class Problem:
             split_seed=config.split_seed,
             seed=config.seed,
         )
-        for arr in (X, y):
+        for arr in (X, y, split.test, split.initial, split.pool):  # shared by every run (and app session) on it
             arr.setflags(write=False)
         return cls(X=X, y=y, split=split, oracle=DatasetOracle(y), dataset_fingerprint=fingerprint,
                    feature_labels=tuple(feature_labels))
@@ -140,6 +139,8 @@ def _metrics(y_true: np.ndarray, mean: np.ndarray, std: np.ndarray) -> tuple[flo
     ss_tot = float(np.sum((y_true - y_true.mean()) ** 2))
     r2 = float(1.0 - np.sum(err**2) / ss_tot) if ss_tot > 0 else float("nan")
     if np.ptp(std) > 0 and np.ptp(np.abs(err)) > 0:
+        from scipy.stats import spearmanr  # imported here, not at the top: keeps scikit-learn/SciPy (about 1 s of imports) off the app's first page
+
         rho = float(spearmanr(std, np.abs(err)).statistic)
     else:
         rho = float("nan")

@@ -2,12 +2,14 @@
 
 Durability: the arrays go to ``<stem>.<sha>.npz`` first, then the JSON that names that file is replaced atomically,
 then stale ``.npz`` files are removed. A process killed at any moment leaves the previous JSON and the arrays it names
-intact. Loading verifies the hash, so a mismatched or corrupted pair is reported, never silently used.
+intact (``tests/hardening/test_durability.py`` kills a saving process at each of these steps). Loading verifies the
+hash, so a mismatched or corrupted pair is reported, never silently used; saving again rewrites a damaged arrays file.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ import numpy as np
 
 import alcore
 from alcore.atomic import read_json, read_npz, write_json, write_npz
+from alcore.cache import check_name
 from alcore.config import RunConfig
 from alcore.loop import Problem, RoundRecord, RunState
 
@@ -96,15 +99,24 @@ def save_run(state: RunState | SavedRun, path: str | Path) -> Path:
     arrays = {f"r{r.round}_{key}": np.asarray(getattr(r, key)) for r in state.rounds for key in r.ARRAYS}
     blob = _npz_digest(arrays)
     npz_path = path.with_name(f"{path.stem}.{blob}.npz")
-    if not npz_path.exists():
+    if not _holds(npz_path, blob):  # content-addressed: reuse the file only if it really holds these arrays
         write_npz(npz_path, **arrays)
     doc = run_to_dict(state.config, state.rounds, fingerprint, state.lineage)
     doc["arrays"] = {"file": npz_path.name, "sha256": blob}
     write_json(path, doc)
-    for stale in path.parent.glob(f"{path.stem}.*.npz"):
-        if stale.name != npz_path.name:
+    # exactly this run's arrays: "run.json" must not remove "run.v2.<sha>.npz", which belongs to "run.v2.json"
+    own = re.compile(re.escape(path.stem) + r"\.[0-9a-f]{20}\.npz")
+    for stale in path.parent.iterdir():
+        if own.fullmatch(stale.name) and stale.name != npz_path.name:
             stale.unlink(missing_ok=True)
     return path
+
+
+def _holds(path: Path, digest: str) -> bool:
+    try:
+        return _npz_digest(read_npz(path)) == digest
+    except (FileNotFoundError, ValueError):
+        return False
 
 
 def _npz_digest(arrays: dict[str, np.ndarray]) -> str:
@@ -131,7 +143,7 @@ def run_from_document(doc: Any, path: str | Path) -> SavedRun:
     try:
         config = RunConfig.from_dict(doc["config"])
         lineage = read_lineage(doc)
-        npz_path = path.with_name(doc["arrays"]["file"])
+        npz_path = path.with_name(check_name(doc["arrays"]["file"], "arrays file"))  # beside the run, nowhere else
         arrays = read_npz(npz_path)
     except (KeyError, TypeError) as exc:
         raise ValueError(f"{path}: incomplete run file (missing {exc})") from None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from alcore.datasets import IMPORTERS, Dataset, DatasetError, list_datasets, summary
-from alcore.datasets.upload import UPLOAD_LIMIT, load_upload, safe_filename
+from alcore.datasets.upload import UPLOAD_LIMIT, display_name, load_upload, safe_filename
 from ui import datasets
 from ui import fetch as fetch_form
 from ui.errors import user_errors
@@ -31,6 +31,13 @@ FORMATS_HELP = (
 )
 
 upload_format = Setting("data_upload_format", AUTO, options=[AUTO, *IMPORTERS.names()])
+MARKDOWN_SPECIALS = set("\\`*_[]<>$~|#:")
+
+
+def plain(text: str) -> str:
+    """``text`` shown literally by ``st.error``/``st.success``, which render Markdown: an uploaded file's name is
+    the user's own text (``$x$`` would render as math, ``:red[x]`` in colour, ``[a](b)`` as a link)."""
+    return "".join("\\" + ch if ch in MARKDOWN_SPECIALS else ch for ch in text)
 
 
 def upload_section() -> None:
@@ -51,7 +58,7 @@ def upload_section() -> None:
     result = st.session_state.get(UPLOAD_RESULT)
     if result is None or result[0] != key:
         try:
-            with st.spinner(f"Reading {uploaded.name}…"):
+            with st.spinner(f"Reading {plain(display_name(uploaded.name))}…"):
                 dataset = load_upload(uploaded.name, uploaded.getvalue(), key[1])
         except DatasetError as exc:
             result = (key, None, str(exc))
@@ -62,11 +69,11 @@ def upload_section() -> None:
         st.session_state[UPLOAD_RESULT] = result
     _, name, error = result
     if error is not None:
-        st.error(f"Could not read the upload: {error}")
+        st.error(f"Could not read the upload: {plain(error)}")
         return
     st.success(
-        f"Read **{uploaded.name}** as dataset **{name}**: it is now selected in the Dataset tab, and available on "
-        "every page for the rest of this session."
+        f"Read **{plain(display_name(uploaded.name))}** as dataset **{plain(name)}**: it is now selected in the "
+        "Dataset tab, and available on every page for the rest of this session."
     )
     st.caption(summary.one_line_description(datasets.get_dataset(name)))
     pending = datasets.structure_map(name, MAP_DESCRIPTOR)

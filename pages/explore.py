@@ -195,13 +195,13 @@ with right:
 
 # ---- curves --------------------------------------------------------------------------------------------------------
 st.toggle("Random baseline on the learning curve", key="show_baseline")
+reference = None
 with user_errors("The random baseline"):
     reference = es.baseline(s, state, st.session_state["show_baseline"])
-    c1, c2 = st.columns(2)
-    c1.plotly_chart(figs.learning_curves(es.related_runs(s, state), reference, s.active, record.n_labels),
-                    key="curve")
-    y_test = problem.y[problem.split.test]
-    c2.plotly_chart(figs.parity(record, y_test), key="parity")
+c1, c2 = st.columns(2)
+c1.plotly_chart(figs.learning_curves(es.related_runs(s, state), reference, s.active, record.n_labels), key="curve")
+y_test = problem.y[problem.split.test]
+c2.plotly_chart(figs.parity(record, y_test), key="parity")
 
 # ---- uncertainty ----------------------------------------------------------------------------------------------------
 st.subheader("Live uncertainty")
@@ -209,6 +209,7 @@ c1, c2, c3 = st.columns(3)
 c1.plotly_chart(figs.std_histogram(record, previous), key="std_hist")
 c2.plotly_chart(figs.std_vs_error(record, y_test), key="std_error")
 c3.plotly_chart(figs.calibration_plot(calibration(record.test_std, record.test_mean - y_test)), key="calibration")
+es.look_ahead(state, reference)  # the next Step then only has to draw
 
 
 # ---- branch and export ----------------------------------------------------------------------------------------------

@@ -1,21 +1,27 @@
-"""Cached wrappers around alcore for the pages. Heavy immutable things are cached; per-user state is not."""
+"""What the app caches for every session is made read-only where it enters the cache.
+
+A dataset or Problem cached with ``st.cache_resource`` is one object shared by every browser tab. A page that changed
+it in place (``atoms.positions += ...``, ``problem.split.pool.sort()``) would silently change every other session's
+runs; with read-only arrays that mistake raises ``ValueError: assignment destination is read-only`` instead.
+Problems freeze their own arrays (``alcore.loop.Problem.from_arrays``); datasets are frozen by ``read_only``.
+"""
 
 from __future__ import annotations
 
-import streamlit as st
+import numpy as np
 
-from alcore.config import RunConfig
-from alcore.datasets import list_datasets
-from alcore.loop import Problem, prepare
+from alcore.datasets import Dataset
 
 
-@st.cache_data(show_spinner=False)
-def available_datasets() -> list[str]:
-    return [info.name for info in list_datasets() if info.available]
-
-
-@st.cache_resource(show_spinner="Loading the dataset and computing descriptors…", max_entries=16)
-def problem_for(dataset: str, descriptor: str, target: str, n_initial: int, seed: int) -> Problem:
-    """One immutable Problem per data setting (its arrays are read-only, so sharing between sessions is safe)."""
-    config = RunConfig(dataset=dataset, descriptor=descriptor, target=target, n_initial=n_initial, seed=seed)
-    return prepare(config)
+def read_only(dataset: Dataset) -> Dataset:
+    """Freeze every array of ``dataset`` in place (per-atom arrays, cells and periodicity of its structures, forces,
+    stress; targets are read-only already) and return it. Code that needs to change a structure works on a copy
+    (``atoms.copy()`` copies the arrays and gives writeable ones)."""
+    for atoms in dataset.atoms:
+        for array in (*atoms.arrays.values(), atoms.cell.array, atoms.pbc):
+            array.setflags(write=False)
+    for per_structure in (dataset.forces, dataset.stress):
+        for array in per_structure or ():
+            if isinstance(array, np.ndarray):
+                array.setflags(write=False)
+    return dataset

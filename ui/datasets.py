@@ -8,6 +8,7 @@ the bundled pools; for anything else they are computed once in a background proc
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from alcore.embeddings import (
     shipped_path,
 )
 from alcore.loop import Problem, prepare_dataset
+from ui.cached import read_only
 
 UPLOADS = "uploaded_datasets"
 
@@ -58,7 +60,7 @@ def is_upload(name: str) -> bool:
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _registered(name: str, signature: tuple) -> Dataset:
-    return load_dataset(name)
+    return read_only(load_dataset(name))  # one object for every session: a change in place must raise (ui.cached)
 
 
 def _signature(name: str) -> tuple:
@@ -114,6 +116,9 @@ def _map_executor() -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
 
 
+_MAP_JOBS_LOCK = threading.Lock()
+
+
 def _fit_map(dataset: Dataset, descriptor: str) -> None:
     load_embedding(dataset, descriptor)  # computes, then writes the on-disk cache the app reads
 
@@ -128,14 +133,18 @@ def structure_map(name: str, descriptor: str) -> MapStatus:
             return MapStatus(found, "ready")
     jobs = _map_jobs()
     key = (fingerprint, descriptor)
-    if key not in jobs:
-        jobs[key] = (_map_executor().submit(_fit_map, dataset, descriptor), time.monotonic())
-    future, started = jobs[key]
+    with _MAP_JOBS_LOCK:  # sessions run in threads: look up and change the shared jobs in one step
+        entry = jobs.get(key)
+        if entry is None:
+            entry = jobs[key] = (_map_executor().submit(_fit_map, dataset, descriptor), time.monotonic())
+    future, started = entry
     if future.done():
         error = future.exception()
         if error is not None:
             return MapStatus(None, f"the structure map could not be computed: {error}", failed=True)
-        jobs.pop(key)
+        with _MAP_JOBS_LOCK:
+            if jobs.get(key) is entry:  # another session may have removed it already
+                del jobs[key]
         return structure_map(name, descriptor)
     seconds = time.monotonic() - started
     return MapStatus(None, f"computing the UMAP structure map in the background ({seconds:.0f} s so far; "

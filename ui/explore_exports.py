@@ -6,9 +6,12 @@ Files are built only when a button is clicked (Streamlit calls the ``data`` call
 from __future__ import annotations
 
 import json
+import re
+from pathlib import PurePosixPath
 
 import streamlit as st
 
+from alcore.config import RunConfig
 from alcore.datasets import Dataset
 from alcore.exports import extxyz_bytes, training_set
 from alcore.insight import curves_frame
@@ -17,8 +20,15 @@ from alcore.manifest import run_manifest
 from ui.explore_state import ExploreSession, related_runs
 
 
+def file_stem(config: RunConfig) -> str:
+    """``<dataset>-<strategy>-seed<k>`` as a harmless file name: a dataset may be a path or ``upload:<name>``."""
+    dataset = PurePosixPath(config.dataset.replace("\\", "/")).name
+    stem = re.sub(r"[^\w.+-]+", "_", f"{dataset}-{config.strategy}-seed{config.seed}", flags=re.ASCII)
+    return stem.strip("._")[:120] or "run"
+
+
 def export_buttons(state: RunState, session: ExploreSession, round_index: int, dataset: Dataset) -> None:
-    stem = f"{state.config.dataset}-{state.config.strategy}-seed{state.config.seed}"
+    stem = file_stem(state.config)
     n = state.rounds[round_index].n_labels + len(state.rounds[round_index].selected)
     c1, c2, c3 = st.columns(3)
     c1.download_button(

@@ -14,14 +14,26 @@ import streamlit as st
 from alcore.config import RunConfig
 from alcore.loop import PROBLEM_FIELDS, Problem, RunState, branch, start
 from alcore.loop import step as _step
+from ui import lookahead
 from ui.threads import one_thread
 
 KEY = "explore"
 
 
-def step(state: RunState) -> RunState:
+def _compute_round(state: RunState) -> RunState:
     with one_thread():
         return _step(state)
+
+
+def step(state: RunState) -> RunState:
+    """The next round of ``state``; taken from ``ui.lookahead`` when it was computed while the page was viewed."""
+    return lookahead.take(state, _compute_round)
+
+
+def look_ahead(*states: RunState | None) -> None:
+    """Compute the next round of these runs (the shown one, its random baseline) in the background."""
+    for state in states:  # a random run is its own baseline: prefetch skips a state already under way
+        lookahead.prefetch(state, _compute_round)
 
 
 @dataclass

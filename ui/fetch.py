@@ -3,8 +3,12 @@
 The query (database, chemical system, filters, offset) is made of URL settings like every other page setting. The
 API key and the two server URLs are not: the key must never reach a URL, and a shared link must not be able to send
 a user's key to another server. The key lives only in this session's widget state (or comes from the server's
-``$MP_API_KEY``) and is handed to the fetch, nothing else. A fetched pool is saved in the server's fetch cache and
-becomes a named dataset like the bundled pools (public data, no key inside), so the same query later works offline.
+``$MP_API_KEY``) and is handed to the fetch, nothing else. Clicking Fetch takes it out of the widget (the field is
+emptied) and the run that fetches drops it, success or failure: a key kept in a server's session memory for hours
+after its one use is a key that can leak (a crash report, a debugger, a shared browser), so the user pastes it again
+for the next fetch, like a password form that is not remembered. A fetched pool is saved in the server's fetch cache
+and becomes a named dataset like the bundled pools (public data, no key inside), so the same query later works
+offline.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ API_KEY = "data_fetch_api_key"  # widget state only: never a Setting
 MP_URL = "data_fetch_mp_endpoint"
 OQMD_URL_KEY = "data_fetch_oqmd_endpoint"
 LAST_FETCH = "_data_fetch_last"  # (dataset name, message) of this session's last successful fetch
+KEY_IN_USE = "_data_fetch_key_in_use"  # the key between the Fetch click and the end of that run, never longer
 
 database = Setting("data_fetch_database", "mp", options=list(DATABASES))
 chemsys = Setting("data_fetch_chemsys", "Ti-O")
@@ -39,15 +44,23 @@ SETTINGS = [database, chemsys, max_ehull, max_sites, stable_only, oqmd_offset]
 def fetch_section() -> str | None:
     """Draw the form; returns the name of a pool fetched in this run (the page selects it), else None."""
     fetched = None
+    api_key = st.session_state.pop(KEY_IN_USE, None)  # set by this run's click (``_take_key``), gone after it
     with st.expander("Fetch from the Materials Project / OQMD", expanded=LAST_FETCH in st.session_state):
         chosen = _form()
-        if st.button("Fetch", key="data_fetch_go", type="primary"):
+        if st.button("Fetch", key="data_fetch_go", type="primary", on_click=_take_key):
             with user_errors(f"Fetching from {FROM[chosen]}"):
-                fetched = _fetch(chosen)
+                fetched = _fetch(chosen, api_key or None)
         last = st.session_state.get(LAST_FETCH)
         if last is not None and last[0] in datasets.dataset_names():
             st.success(last[1])
     return fetched
+
+
+def _take_key() -> None:
+    """The Fetch button's callback (it runs before the page): move the typed key out of the form for this run only."""
+    st.session_state[KEY_IN_USE] = st.session_state.get(API_KEY) or ""
+    if API_KEY in st.session_state:
+        st.session_state[API_KEY] = ""
 
 
 def _form() -> str:
@@ -68,8 +81,8 @@ def _form() -> str:
     if chosen in ("mp", "both"):
         st.text_input(
             "Materials Project API key", type="password", key=API_KEY,
-            help=f"Free at materialsproject.org/api. Used for this fetch only: never saved, logged or put in the "
-            f"link. Leave empty to use the server's ${KEY_ENV}.",
+            help=f"Free at materialsproject.org/api. Used for the next fetch only, then cleared: never saved, logged "
+            f"or put in the link. Leave empty to use the server's ${KEY_ENV}.",
         )  # fmt: skip
     left, right = st.columns(2)
     st.session_state.setdefault(MP_URL, MP_ENDPOINT)
@@ -81,7 +94,7 @@ def _form() -> str:
     return chosen
 
 
-def _fetch(chosen: str) -> str:
+def _fetch(chosen: str, api_key: str | None) -> str:
     ehull = st.session_state[max_ehull.key]
     query = FetchQuery(
         st.session_state[chemsys.key],
@@ -94,7 +107,7 @@ def _fetch(chosen: str) -> str:
         result = fetch_pool(
             chosen,
             query,
-            api_key=st.session_state.get(API_KEY) or None,
+            api_key=api_key,
             mp_endpoint=st.session_state[MP_URL],
             oqmd_endpoint=st.session_state[OQMD_URL_KEY],
             offsets={"oqmd": offset} if chosen == "both" and offset else None,

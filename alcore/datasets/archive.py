@@ -1,30 +1,42 @@
 """Read the files of a dataset from a single file, a folder, or a tar/zip archive, in memory.
 
-Archives are never extracted to disk: members are read one by one into memory, links and directories are skipped,
-member names that could escape a folder (``..``, absolute paths) are rejected, and the number of members and the total
-uncompressed size are capped so a hostile or broken archive cannot exhaust memory. Every member carries a ``label``
-(``archive.tar.gz:folder/file.xsf``) that error messages use to name exactly what was wrong.
+Archives are never extracted to disk: members are read one by one into memory, links and directories are skipped (and
+never followed), member names that could escape a folder (``..``, absolute paths, drive letters) are rejected, archives
+inside the archive are not opened, and the number of members and the total uncompressed size are capped so a hostile
+or broken archive cannot exhaust memory: a zip's table of contents is sized up before it is parsed, in a tar every
+file's size counts (skipping one still decompresses it), and a compressed tar is checked against its checksum. Every
+member carries a ``label`` (``archive.tar.gz:folder/file.xsf``) that error messages use to name exactly what was wrong.
 """
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import lzma
 import tarfile
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
 
 from alcore.datasets.base import DatasetError
+from alcore.datasets.text import decode_text
 
-MAX_TOTAL_BYTES = 512 * 1024**2
-"""Cap on the summed uncompressed size of the members read from one archive or folder."""
+MAX_TOTAL_BYTES = 128 * 1024**2
+"""Cap on the summed uncompressed size of the files in one archive or folder, and on one decompressed file."""
 
-MAX_MEMBERS = 200_000
+MAX_MEMBERS = 100_000
 """Cap on the number of entries (of any type) in one archive or folder."""
+
+MAX_DIRECTORY_BYTES = 16 * 1024**2
+"""Cap on a zip's table of contents: parsing it costs ~0.5 kB of memory per entry, whatever the entries hold."""
+
+READ_CHUNK = 1 << 20
 
 TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 ZIP_SUFFIXES = (".zip",)
+NESTED_SUFFIXES = (*TAR_SUFFIXES, *ZIP_SUFFIXES, ".gz", ".bz2", ".xz", ".7z", ".rar", ".tbz2", ".txz")
 
 
 @dataclass(frozen=True)
@@ -36,15 +48,38 @@ class Member:
     data: bytes
 
     def text(self) -> str:
-        try:
-            return self.data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            bad = self.data[exc.start]
-            raise DatasetError(self.label, f"not UTF-8 text (byte {exc.start} is {bad:#04x})") from None
+        return decode_text(self.data, self.label)
 
     @property
     def path(self) -> PurePosixPath:
         return PurePosixPath(self.name)
+
+
+@dataclass
+class Skipped:
+    """What a scan left out, so "nothing found" can say why (links are never followed, archives not opened)."""
+
+    links: list[str] = field(default_factory=list)
+    archives: list[str] = field(default_factory=list)
+
+    def note(self, name: str, is_link: bool) -> None:
+        if is_link:
+            self.links.append(name)
+        elif name.lower().endswith(NESTED_SUFFIXES):
+            self.archives.append(name)
+
+    def reason(self) -> str:
+        parts = []
+        if self.links:
+            parts.append(f"{_count(self.links, 'link')} skipped, e.g. '{self.links[0]}': links are never followed")
+        if self.archives:
+            parts.append(f"{_count(self.archives, 'archive')} inside it not opened, e.g. '{self.archives[0]}': "
+                         "put the files themselves into one .zip or .tar.gz")  # fmt: skip
+        return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _count(items: list[str], noun: str) -> str:
+    return f"1 {noun}" if len(items) == 1 else f"{len(items)} {noun}s"
 
 
 def archive_kind(path: Path) -> str | None:
@@ -65,32 +100,37 @@ def read_members(path: Path, accept: Callable[[str], bool], what: str) -> list[M
     path = Path(path)
     if not path.exists():
         raise DatasetError(path, "no such file or folder")
+    skipped = Skipped()
     if path.is_dir():
-        members = list(_folder_members(path, accept))
+        members = list(_folder_members(path, accept, skipped))
     elif archive_kind(path) == "tar":
-        members = list(_tar_members(path, accept))
+        members = list(_tar_members(path, accept, skipped))
     elif archive_kind(path) == "zip":
-        members = list(_zip_members(path, accept))
+        members = list(_zip_members(path, accept, skipped))
     else:
         members = [Member(path.name, str(path), read_file(path))]
     if not members:
-        raise DatasetError(path, f"no {what} found")
+        raise DatasetError(path, f"no {what} found{skipped.reason()}")
     return sorted(members, key=lambda m: m.name)
 
 
 def list_names(path: Path) -> list[str]:
     """Names of the regular files in a folder or archive (for format detection), with the same safety checks."""
-    return [m.name for m in _iter_names(Path(path))]
+    return scan_names(path)[0]
 
 
-def _iter_names(path: Path) -> Iterator[Member]:
+def scan_names(path: Path) -> tuple[list[str], Skipped]:
+    """``list_names`` and what was skipped (links, archives inside the archive)."""
+    path, skipped = Path(path), Skipped()
     if path.is_dir():
-        return _folder_members(path, lambda _: True, read=False)
-    if archive_kind(path) == "tar":
-        return _tar_members(path, lambda _: True, read=False)
-    if archive_kind(path) == "zip":
-        return _zip_members(path, lambda _: True, read=False)
-    return iter([Member(path.name, str(path), b"")])
+        found = _folder_members(path, lambda _: True, skipped, read=False)
+    elif archive_kind(path) == "tar":
+        found = _tar_members(path, lambda _: True, skipped, read=False)
+    elif archive_kind(path) == "zip":
+        found = _zip_members(path, lambda _: True, skipped, read=False)
+    else:
+        found = iter([Member(path.name, str(path), b"")])
+    return [m.name for m in found], skipped
 
 
 def relative_ids(names: list[str]) -> list[str]:
@@ -112,10 +152,16 @@ def relative_ids(names: list[str]) -> list[str]:
     return ids
 
 
+def printable(name: str) -> str:
+    """A member name as it can be shown: undecodable bytes become U+FFFD, control characters '?'."""
+    name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return "".join(ch if ch.isprintable() else "?" for ch in name)
+
+
 def _check_name(container: Path, name: str) -> None:
     pure = PurePosixPath(name.replace("\\", "/"))
     if pure.is_absolute() or ".." in pure.parts or (len(name) > 1 and name[1] == ":"):
-        raise DatasetError(container, f"refusing archive member with an unsafe name: {name!r}")
+        raise DatasetError(container, f"refusing archive member with an unsafe name: '{printable(name)}'")
 
 
 def _budget(container: Path):
@@ -128,9 +174,7 @@ def _budget(container: Path):
         if state["members"] > MAX_MEMBERS:
             raise DatasetError(container, f"more than {MAX_MEMBERS} entries; refusing to read it")
         if state["bytes"] > MAX_TOTAL_BYTES:
-            raise DatasetError(
-                container, f"uncompressed content exceeds {MAX_TOTAL_BYTES} bytes; refusing to read it"
-            )
+            raise _too_big(container)
 
     return charge
 
@@ -139,60 +183,208 @@ def read_file(path: Path) -> bytes:
     """The bytes of one plain file, refusing files above the size cap."""
     size = path.stat().st_size
     if size > MAX_TOTAL_BYTES:
-        raise DatasetError(path, f"file is {size} bytes, more than the {MAX_TOTAL_BYTES}-byte cap")
+        raise DatasetError(path, f"the file is {_size(size)}, more than the {_size(MAX_TOTAL_BYTES)} cap")
     return path.read_bytes()
 
 
-def _folder_members(root: Path, accept: Callable[[str], bool], read: bool = True) -> Iterator[Member]:
+def read_decompressed(path: Path, opener: Callable) -> bytes:
+    """All bytes of a compressed file (``gzip.open``, ``bz2.open``, ``lzma.open``), read in pieces so that a
+    decompression bomb is refused at the cap instead of filling memory; a damaged or truncated stream is an error."""
+    if path.stat().st_size == 0:
+        raise DatasetError(path, "empty file")
+    pieces, total = [], 0
+    try:
+        with opener(path, "rb") as handle:
+            while piece := handle.read(READ_CHUNK):
+                total += len(piece)
+                if total > MAX_TOTAL_BYTES:
+                    raise _too_big(path)
+                pieces.append(piece)
+    except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
+        raise DatasetError(path, _stream_problem(exc)) from None
+    return b"".join(pieces)
+
+
+def _stream_problem(exc: BaseException) -> str:
+    text = str(exc).lower()
+    if isinstance(exc, EOFError) or "end-of-stream" in text or "ended before" in text:
+        return "the compressed data ends too early; is the file truncated?"
+    if "crc" in text or "checksum" in text or "length" in text:
+        return "the compressed data is damaged (its checksum does not match)"
+    return "not readable compressed data (not gzip/bz2/xz, or damaged)"
+
+
+_MAGIC_OPENERS = ((b"\x1f\x8b", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open))
+
+
+def _opener(path: Path) -> Callable:
+    """The opener of a (compressed) tar, from its first bytes. Decompressing through these file objects keeps every
+    read bounded (tarfile's own decompression inflates a whole compressed block at once, gigabytes for a bzip2 bomb)
+    and checks the stream's checksum at its end."""
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    return next((o for magic, o in _MAGIC_OPENERS if head.startswith(magic)), open)
+
+
+def _drain(stream, path: Path) -> None:
+    """Read a decompressed stream to its end, so that its checksum is checked: tar stops at the archive's end marker,
+    and damage to the compressed data could otherwise pass unnoticed (or silently cut the member list short)."""
+    total = 0
+    while piece := stream.read(READ_CHUNK):
+        total += len(piece)
+        if total > MAX_TOTAL_BYTES:
+            raise _too_big(path)
+
+
+def _folder_members(root: Path, accept: Callable[[str], bool], skipped: Skipped, read: bool = True
+                    ) -> Iterator[Member]:  # fmt: skip
     charge = _budget(root)
     for file in sorted(root.rglob("*")):
-        if file.is_symlink() or not file.is_file():
-            continue
         name = file.relative_to(root).as_posix()
-        if not accept(name):
+        if file.is_symlink() or not file.is_file():
+            skipped.note(name, file.is_symlink())
             continue
-        size = file.stat().st_size
-        charge(size)
+        if not accept(name):
+            charge(0)
+            skipped.note(name, False)
+            continue
+        charge(file.stat().st_size)
         yield Member(name, str(file), file.read_bytes() if read else b"")
 
 
-def _tar_members(path: Path, accept: Callable[[str], bool], read: bool = True) -> Iterator[Member]:
+def _tar_members(path: Path, accept: Callable[[str], bool], skipped: Skipped, read: bool = True
+                 ) -> Iterator[Member]:  # fmt: skip
     charge = _budget(path)
     try:
         # Stream mode: members are visited in file order and never re-seeked (cheap on .tar.gz).
-        with tarfile.open(path, mode="r|*") as archive:
-            for info in archive:
+        with _opener(path)(path, "rb") as stream, tarfile.open(fileobj=stream, mode="r|") as archive:
+            while (info := archive.next()) is not None:
+                archive.members.clear()  # stream mode needs no index; keeping one costs ~1 kB per entry
+                name = printable(info.name)
                 _check_name(path, info.name)
-                if not info.isfile() or not accept(info.name):
-                    charge(0)
+                charge(info.size if info.isfile() else 0)  # a skipped member is decompressed all the same
+                if not info.isfile() or not accept(name):
+                    skipped.note(name, info.issym() or info.islnk())
                     continue
-                charge(info.size)
                 data = b""
                 if read:
                     handle = archive.extractfile(info)
                     data = handle.read() if handle is not None else b""
                     if len(data) != info.size:
                         problem = f"truncated member ({len(data)} of {info.size} bytes)"
-                        raise DatasetError(f"{path}:{info.name}", problem)
-                yield Member(info.name, f"{path}:{info.name}", data)
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-        raise DatasetError(path, f"not a readable tar archive ({type(exc).__name__}: {exc})") from None
+                        raise DatasetError(f"{path}:{name}", problem)
+                yield Member(name, f"{path}:{name}", data)
+            if read:
+                _drain(stream, path)
+    except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+        raise DatasetError(path, _tar_problem(exc)) from None
 
 
-def _zip_members(path: Path, accept: Callable[[str], bool], read: bool = True) -> Iterator[Member]:
+def _tar_problem(exc: BaseException) -> str:
+    text = str(exc).lower()
+    if "unexpected end" in text or "ended before" in text or "end-of-stream" in text or isinstance(exc, EOFError):
+        return "not a readable tar archive (it ends too early; is the file truncated?)"
+    if "empty file" in text:
+        return "empty file"
+    if "crc" in text or "checksum" in text:
+        return "not a readable tar archive (damaged: a checksum does not match)"
+    return "not a readable tar archive (not a tar file, or a damaged one)"
+
+
+def _check_zip_directory(path: Path) -> None:
+    """Refuse a zip whose table of contents is too big to parse, before ``zipfile`` builds an entry for each line
+    of it (a 50 MB table of one-letter names is a million entries and ~0.5 GB of memory)."""
+    end_record = getattr(zipfile, "_EndRecData", None)  # the reader zipfile itself uses first (zip64 aware)
+    if end_record is None:
+        return
+    try:
+        with open(path, "rb") as handle:
+            end = end_record(handle)
+    except OSError:
+        return
+    if not end:
+        return  # not a zip: ZipFile says so below
+    entries, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]
+    if entries > MAX_MEMBERS:
+        raise DatasetError(path, f"more than {MAX_MEMBERS} entries; refusing to read it")
+    if size > MAX_DIRECTORY_BYTES:
+        raise DatasetError(
+            path, f"its table of contents is {size / 1024**2:.0f} MB (more than {MAX_DIRECTORY_BYTES // 1024**2} MB "
+            f"allowed); refusing to read it",
+        )  # fmt: skip
+
+
+def _zip_members(path: Path, accept: Callable[[str], bool], skipped: Skipped, read: bool = True
+                 ) -> Iterator[Member]:  # fmt: skip
+    if path.stat().st_size == 0:
+        raise DatasetError(path, "empty file")
+    _check_zip_directory(path)
     charge = _budget(path)
     try:
-        with zipfile.ZipFile(path) as archive:
-            for info in archive.infolist():
-                _check_name(path, info.filename)
-                if info.is_dir() or _zip_is_symlink(info) or not accept(info.filename):
-                    charge(0)
-                    continue
-                charge(info.file_size)
-                data = archive.read(info) if read else b""
-                yield Member(info.filename, f"{path}:{info.filename}", data)
-    except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
-        raise DatasetError(path, f"not a readable zip archive ({type(exc).__name__}: {exc})") from None
+        archive = zipfile.ZipFile(path)
+    except UnicodeDecodeError:
+        problem = "a member name is not valid UTF-8 although the zip says it is; damaged archive?"
+        raise DatasetError(path, problem) from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise DatasetError(path, _zip_problem(exc)) from None
+    with archive:
+        for info in archive.infolist():
+            name = printable(info.filename)
+            _check_name(path, info.filename)
+            is_link = _zip_is_symlink(info)
+            if info.is_dir() or is_link or not accept(name):
+                charge(0)  # never decompressed, so only counted
+                skipped.note(name, is_link)
+                continue
+            charge(info.file_size)
+            yield Member(name, f"{path}:{name}", _read_zip_member(archive, info, path, name) if read else b"")
+
+
+def _read_zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, name: str) -> bytes:
+    """The member's bytes, read in pieces: ``ZipFile.read`` inflates the whole member in one call whatever size the
+    header declares (a 50 MB upload can hold a member that inflates to 50 GB). Only stored and deflated members are
+    read: zipfile's bzip2 and lzma readers inflate each piece without bound."""
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise DatasetError(f"{path}:{name}", "the member uses a compression method that cannot be read safely; use a "
+                                             "standard zip (deflate)")  # fmt: skip
+    pieces = []
+    try:
+        with archive.open(info) as handle:
+            while piece := handle.read(READ_CHUNK):
+                pieces.append(piece)
+        return b"".join(pieces)
+    except NotImplementedError:  # (a RuntimeError: caught first)
+        raise DatasetError(
+            f"{path}:{name}", "the member uses a compression method that cannot be read; use a standard zip (deflate)"
+        ) from None
+    except RuntimeError:  # zipfile's signal for a password-protected member
+        problem = "the member is encrypted (password-protected); zip it without a password"
+        raise DatasetError(f"{path}:{name}", problem) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, lzma.LZMAError, ValueError) as exc:
+        raise DatasetError(f"{path}:{name}", f"the member is damaged ({_zip_detail(exc)})") from None
+
+
+def _zip_problem(exc: BaseException) -> str:
+    return f"not a readable zip archive ({_zip_detail(exc)})"
+
+
+def _zip_detail(exc: BaseException) -> str:
+    text = str(exc).lower()
+    if "crc" in text:
+        return "a checksum does not match"
+    if "truncated" in text or isinstance(exc, EOFError):
+        return "it ends too early; is the file truncated?"
+    if "not a zip file" in text:
+        return "not a zip file, or a damaged or truncated one"
+    return "damaged, or a kind of zip that cannot be read"
+
+
+def _too_big(path: Path) -> DatasetError:
+    return DatasetError(path, f"uncompressed content exceeds {_size(MAX_TOTAL_BYTES)}; refusing to read it")
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 1024**2:.0f} MB" if n_bytes >= 1024**2 else f"{n_bytes} bytes"
 
 
 def _zip_is_symlink(info: zipfile.ZipInfo) -> bool:

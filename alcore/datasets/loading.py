@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import re
 from collections import Counter
 from pathlib import Path, PurePosixPath
 
-from alcore.datasets.archive import archive_kind, list_names
+from alcore.datasets.archive import archive_kind, scan_names
 from alcore.datasets.base import Dataset, DatasetError
 from alcore.datasets.importers import IMPORTERS
 from alcore.datasets.importers.mlearn import SPLIT_FILES
 from alcore.datasets.importers.structure_files import SIDECAR, is_cif, is_poscar
+from alcore.datasets.text import utf8_bytes
 
 SNIFF_BYTES = 1 << 20
 """How much of a JSON/CSV file detection reads (mlearn items put ``outputs`` after a ~30 kB structure)."""
@@ -42,10 +44,12 @@ def detect_format(path: str | Path) -> str:
     else:
         found = _detect_file(path)
     if found is None:
-        raise DatasetError(
-            path, f"cannot tell the dataset format; pass format= one of: {', '.join(IMPORTERS.names())}"
-        )
+        raise DatasetError(path, f"{GENERIC_UNKNOWN_FORMAT}; pass format= one of: {', '.join(IMPORTERS.names())}")
     return found
+
+
+GENERIC_UNKNOWN_FORMAT = "cannot tell the dataset format"
+DATASET_FILES = ".xsf, .cif, POSCAR/CONTCAR/.vasp or FitSNAP .json files"
 
 
 def _detect_file(path: Path) -> str | None:
@@ -58,12 +62,14 @@ def _detect_file(path: Path) -> str | None:
         return "poscar"
     if name.endswith(".xsf"):
         return "xsf"
-    if name.endswith(".csv"):
-        lines = _peek(path).splitlines()
-        header = lines[0] if lines else ""
-        return "csv-cif" if "cif" in [c.strip().strip('"') for c in header.split(",")] else None
-    if name.endswith(".json"):
-        return _sniff_json(_peek(path))
+    if name.endswith((".csv", ".json")):
+        sample = _peek(path)
+        if not sample.strip():
+            raise DatasetError(path, "empty file")
+        if name.endswith(".json"):
+            return _sniff_json(sample)
+        lines = sample.splitlines() or [""]
+        return "csv-cif" if "cif" in [c.strip().strip('"') for c in lines[0].split(",")] else None
     return None
 
 
@@ -72,11 +78,14 @@ def _detect_collection(path: Path) -> str | None:
         splits = [path / f for f in SPLIT_FILES if (path / f).is_file()]
         if splits and _sniff_json(_peek(splits[0])) == "mlearn":
             return "mlearn"
-    names = [n for n in list_names(path) if PurePosixPath(n).name != SIDECAR]
+    all_names, skipped = scan_names(path)
+    names = [n for n in all_names if PurePosixPath(n).name != SIDECAR]
     kinds = Counter(_kind_of_name(n) for n in names)
     kinds.pop(None, None)
     if not kinds:
-        return None
+        where = "folder" if path.is_dir() else "archive"
+        held = f"the {where} is empty" if not all_names else f"none of the {len(all_names)} files in the {where} is one"
+        raise DatasetError(path, f"no dataset files found ({DATASET_FILES}): {held}{skipped.reason()}")
     kind = kinds.most_common(1)[0][0]
     if kind != "json":
         return kind
@@ -101,8 +110,15 @@ def _kind_of_name(name: str) -> str | None:
 
 
 def _peek(path: Path) -> str:
+    """The start of a text file, decoded as the importers will (a UTF-8 or UTF-16 byte-order mark is honoured); a
+    small file that is not text at all is refused here with the importers' message."""
     with open(path, "rb") as handle:
-        return handle.read(SNIFF_BYTES).decode("utf-8", errors="replace")
+        head = handle.read(SNIFF_BYTES)
+    if len(head) < SNIFF_BYTES:
+        return utf8_bytes(head, str(path)).decode("utf-8")
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return head.decode("utf-16", errors="replace")
+    return head.decode("utf-8-sig", errors="replace")
 
 
 def _sniff_json(sample: str) -> str | None:

@@ -1,8 +1,14 @@
 """What every importer produces per structure (a ``Record``) and the one place that turns records into a ``Dataset``.
 
-Keeping validation here means every format gets the same checks and the same messages: energies must be finite,
-forces must be (n_atoms, 3), stress must have 6 or 3x3 components, ids must be unique. A failing record names the file
-(or archive member) and the item; nothing half-loaded is ever returned.
+Keeping validation here means every format gets the same checks and the same messages: energies must be finite and
+plausible, forces must be (n_atoms, 3), stress must have 6 or 3x3 components, ids must be unique, every atom must be a
+chemical element, a periodic cell must have a volume, and no two atoms (or an atom and its image) may sit on top of
+each other. A failing record
+names the file (or archive member) and the item; nothing half-loaded is ever returned.
+
+The plausibility bounds are far outside anything DFT produces and only catch broken files (a 1e308 energy would turn
+every fit into inf/NaN, overlapping atoms usually mean duplicated lines or fractional coordinates read as Å, and a
+100 000-atom cell would stall the descriptors for minutes).
 """
 
 from __future__ import annotations
@@ -26,6 +32,31 @@ UNITS = {
 }
 
 UNKNOWN_KIND = "unknown"
+
+MAX_ATOMS = 10_000
+"""Most atoms in one structure (DFT training sets have up to a few hundred)."""
+
+MAX_STRUCTURES = 50_000
+"""Most structures in one dataset. ase needs a few kB per parsed structure, so 100 MB of one-atom frames would
+take gigabytes; importers check this before parsing where they can (``check_structure_count``)."""
+
+MIN_DISTANCE = 0.5
+"""Closest two atoms (or an atom and its periodic image) may be, in Å (the shortest bond, H2, is 0.74 Å)."""
+
+MAX_ABS_COORDINATE = 1e5
+"""Largest |coordinate| or cell component, in Å."""
+
+MAX_ABS_TARGET = 1e7
+"""Largest |value| of a per-structure target, e.g. eV/atom (all-electron totals of the heaviest atoms are ~1e6)."""
+
+MAX_ABS_FORCE = 1e5
+"""Largest |force component|, in eV/Å."""
+
+MAX_ABS_STRESS = 1e4
+"""Largest |stress component|, in eV/Å^3 (about 1.6e6 GPa)."""
+
+DENSE_CONTACT_ATOMS = 1000
+"""Up to this many atoms, close contacts are found from all pairs at once; above, with ase's neighbour list."""
 
 
 @dataclass
@@ -53,6 +84,11 @@ class Record:
         return DatasetError(self.where, prefix + problem)
 
 
+def check_structure_count(n: int, where: str | Path) -> None:
+    if n > MAX_STRUCTURES:
+        raise DatasetError(where, f"more than {MAX_STRUCTURES} structures ({n}); split the dataset")
+
+
 def build_dataset(
     records: Iterable[Record], *, path: str | Path, name: str, format: str, provenance: dict[str, Any] | None = None
 ) -> Dataset:
@@ -60,6 +96,7 @@ def build_dataset(
     records = list(records)
     if not records:
         raise DatasetError(path, "no structures found")
+    check_structure_count(len(records), path)
     for r in records:
         _check_geometry(r)
     energies = [_energy_per_atom(r) for r in records]
@@ -73,7 +110,7 @@ def build_dataset(
         if not all(key in r.extra for r in records):
             dropped.append(key)
             continue
-        targets[key] = np.array([_as_float(r, key, r.extra[key]) for r in records], dtype=float)
+        targets[key] = np.array([_target(r, key, r.extra[key]) for r in records], dtype=float)
     ids = [str(r.id) for r in records]
     duplicates = [i for i, c in Counter(ids).items() if c > 1]
     if duplicates:
@@ -100,27 +137,135 @@ def build_dataset(
 
 def _as_float(record: Record, label: str, value: Any) -> float:
     try:
+        if isinstance(value, (bool, np.bool_)):  # JSON true/false would silently become 1.0/0.0
+            raise TypeError
         number = float(value)
-    except (TypeError, ValueError):
-        raise record.fail(f"{label} is not a number: {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise record.fail(f"{label} is not a number: {_shown(value)}") from None
+    if math.isnan(number):
+        raise record.fail(f"{label} is not finite (NaN: missing or not a number) for structure {record.id!r}")
     if not math.isfinite(number):
         raise record.fail(f"{label} is not finite ({number}) for structure {record.id!r}")
     return number
 
 
+def _shown(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _target(record: Record, label: str, value: Any, per_atom_divisor: int = 1) -> float:
+    number = _as_float(record, label, value) / per_atom_divisor
+    if abs(number) > MAX_ABS_TARGET:
+        unit = " per atom" if per_atom_divisor != 1 else ""
+        raise record.fail(
+            f"{label}{unit} of {number:.3g} for structure {record.id!r} is not a plausible value "
+            f"(more than {MAX_ABS_TARGET:.0e} in size)"
+        )
+    return number
+
+
 def _check_geometry(record: Record) -> None:
-    if len(record.atoms) == 0:
-        raise record.fail(f"structure {record.id!r} has no atoms")
-    if not np.all(np.isfinite(record.atoms.positions)) or not np.all(np.isfinite(record.atoms.cell.array)):
-        raise record.fail(f"structure {record.id!r} has NaN or inf positions or cell")
+    atoms, sid = record.atoms, record.id
+    if len(atoms) == 0:
+        raise record.fail(f"structure {sid!r} has no atoms")
+    if len(atoms) > MAX_ATOMS:
+        raise record.fail(f"structure {sid!r} has {len(atoms)} atoms; at most {MAX_ATOMS} per structure are supported")
+    unknown = np.flatnonzero((atoms.numbers <= 0) | (atoms.numbers > 118))
+    if unknown.size:
+        raise record.fail(f"structure {sid!r}: atom {unknown[0]} is not a chemical element (symbol 'X' or number 0)")
+    positions, cell = atoms.positions, atoms.cell.array
+    if not np.all(np.isfinite(positions)) or not np.all(np.isfinite(cell)):
+        raise record.fail(f"structure {sid!r} has NaN or inf positions or cell")
+    largest = max(float(np.abs(positions).max()), float(np.abs(cell).max()))
+    if largest > MAX_ABS_COORDINATE:
+        raise record.fail(
+            f"structure {sid!r} has a coordinate or cell component of {largest:.3g} Å, which is not plausible "
+            f"(more than {MAX_ABS_COORDINATE:.0e} Å)"
+        )
+    _check_contacts(record, _check_cell(record))
+
+
+def _check_cell(record: Record) -> tuple[np.ndarray, np.ndarray] | None:
+    """A periodic direction needs a cell vector, and the cell a volume (coplanar vectors describe no crystal).
+
+    Returns the (completed) cell and its inverse for the contact check, or None for a structure with no periodicity.
+    """
+    pbc = np.asarray(record.atoms.pbc, dtype=bool)
+    if not pbc.any():
+        return None
+    cell = np.asarray(record.atoms.cell.array, dtype=float)
+    for axis in np.flatnonzero(pbc):
+        if np.linalg.norm(cell[axis]) < 1e-6:
+            raise record.fail(f"structure {record.id!r} is periodic along {'abc'[axis]} but that cell vector is zero")
+    full = cell if pbc.all() else np.asarray(record.atoms.cell.complete().array, dtype=float)
+    if abs(float(np.linalg.det(full))) < 1e-6:
+        raise record.fail(f"the cell of structure {record.id!r} has zero volume (its vectors are zero or coplanar); "
+                          "check the lattice vectors")  # fmt: skip
+    return full, np.linalg.inv(full)
+
+
+def _check_contacts(record: Record, cell: tuple[np.ndarray, np.ndarray] | None) -> None:
+    pair = _closest_pair(record.atoms, cell)
+    if pair is None:
+        return
+    distance, i, j = pair
+    symbols = record.atoms.get_chemical_symbols()
+    if i == j:
+        raise record.fail(f"structure {record.id!r}: atom {i} ({symbols[i]}) is {distance:.2f} Å from its own "
+                          "periodic image: the cell is far too small; check the lattice vectors")  # fmt: skip
+    hint = ""
+    if np.all(record.atoms.positions > -0.01) and np.all(record.atoms.positions < 1.01):
+        hint = "; are fractional coordinates written where Cartesian Å are expected?"
+    raise record.fail(
+        f"structure {record.id!r}: atoms {i} ({symbols[i]}) and {j} ({symbols[j]}) are {distance:.2f} Å apart "
+        f"(closer than {MIN_DISTANCE} Å): overlapping atoms{hint}"
+    )
+
+
+def _closest_pair(atoms: Atoms, cell: tuple[np.ndarray, np.ndarray] | None) -> tuple[float, int, int] | None:
+    """The closest two atoms, or an atom and its own periodic image (i == j), if closer than ``MIN_DISTANCE``.
+
+    Small structures in cells at least ``2 * MIN_DISTANCE`` thick along every periodic vector: all pairs at once, the
+    nearest image found by rounding fractional differences (exact for distances below half the thickness). Anything
+    else (large, or a skewed cell with thin layers): ase's neighbour list, which handles any cell.
+    """
+    n = len(atoms)
+    pbc = np.asarray(atoms.pbc, dtype=bool)
+    thick = cell is None or bool(np.all(1.0 / np.linalg.norm(cell[1], axis=0)[pbc] >= 2 * MIN_DISTANCE))
+    if n > DENSE_CONTACT_ATOMS or not thick:
+        from ase.neighborlist import neighbor_list
+
+        i, j, d = neighbor_list("ijd", atoms, MIN_DISTANCE, self_interaction=False)
+        mask = i <= j
+        if not mask.any():
+            return None
+        k = int(np.argmin(np.where(mask, d, np.inf)))
+        return float(d[k]), int(i[k]), int(j[k])
+    if n < 2:
+        return None
+    positions = atoms.positions
+    if cell is None:
+        diff = positions[:, None, :] - positions[None, :, :]
+    else:
+        full, inverse = cell
+        frac = positions @ inverse
+        diff = frac[:, None, :] - frac[None, :, :]
+        diff[..., pbc] -= np.round(diff[..., pbc])
+        diff = diff @ full
+    dist = np.einsum("ijk,ijk->ij", diff, diff)
+    dist[np.tril_indices(n)] = np.inf
+    k = int(np.argmin(dist))
+    i, j = divmod(k, n)
+    return (float(np.sqrt(dist[i, j])), i, j) if dist[i, j] < MIN_DISTANCE**2 else None
 
 
 def _energy_per_atom(record: Record) -> float:
     n = len(record.atoms)
     if record.energy_per_atom is not None:
-        return _as_float(record, "energy_per_atom", record.energy_per_atom)
+        return _target(record, "energy_per_atom", record.energy_per_atom)
     if record.energy is not None:
-        return _as_float(record, "energy", record.energy) / n
+        return _target(record, "energy", record.energy, per_atom_divisor=n)
     raise record.fail(f"structure {record.id!r} has no energy")
 
 
@@ -129,12 +274,15 @@ def _forces(record: Record) -> np.ndarray | None:
         return None
     try:
         f = np.array(record.forces, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise record.fail(f"forces of {record.id!r} are not a numeric array") from None
     if f.shape != (len(record.atoms), 3):
         raise record.fail(f"forces of {record.id!r} have shape {f.shape}, expected ({len(record.atoms)}, 3)")
     if not np.all(np.isfinite(f)):
-        raise record.fail(f"forces of {record.id!r} contain NaN or inf")
+        raise record.fail(f"forces of {record.id!r} contain NaN or inf (not finite)")
+    if f.size and np.abs(f).max() > MAX_ABS_FORCE:
+        raise record.fail(f"forces of {record.id!r} reach {np.abs(f).max():.3g} eV/Å, which is not plausible "
+                          f"(more than {MAX_ABS_FORCE:.0e} eV/Å)")  # fmt: skip
     f.setflags(write=False)
     return f
 
@@ -144,9 +292,12 @@ def _stress(record: Record) -> np.ndarray | None:
         return None
     try:
         s = as_voigt_stress(record.stress)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise record.fail(f"stress of {record.id!r}: {exc}") from None
     if not np.all(np.isfinite(s)):
-        raise record.fail(f"stress of {record.id!r} contains NaN or inf")
+        raise record.fail(f"stress of {record.id!r} contains NaN or inf (not finite)")
+    if np.abs(s).max() > MAX_ABS_STRESS:
+        raise record.fail(f"stress of {record.id!r} reaches {np.abs(s).max():.3g} eV/Å^3, which is not plausible "
+                          f"(more than {MAX_ABS_STRESS:.0e} eV/Å^3)")  # fmt: skip
     s.setflags(write=False)
     return s

@@ -18,7 +18,8 @@ from pathlib import Path, PurePosixPath
 from alcore.datasets.archive import archive_kind
 from alcore.datasets.base import Dataset, DatasetError
 from alcore.datasets.importers import IMPORTERS
-from alcore.datasets.loading import detect_format, load_file
+from alcore.datasets.loading import GENERIC_UNKNOWN_FORMAT, detect_format, load_file
+from alcore.datasets.text import reader_problem
 
 UPLOAD_LIMIT = 50 * 1024**2
 """Largest upload accepted, in bytes (compressed size; archives are further capped by ``archive.MAX_TOTAL_BYTES``)."""
@@ -76,8 +77,9 @@ def load_upload(filename: str, data: bytes, format: str | None = None, max_bytes
             dataset = _read(path, format)
         except DatasetError as exc:
             raise _as_upload_error(exc, folder, name, shown) from None
-        except Exception as exc:  # noqa: BLE001 - parsers meet arbitrary user bytes; any failure = unreadable
-            raise DatasetError(shown, f"could not be read ({type(exc).__name__}: {_strip(str(exc), folder)})") from None
+        except Exception as exc:  # noqa: BLE001 - a last resort: the importers turn every known failure into words
+            problem = reader_problem(Exception(_strip(str(exc), folder)))
+            raise DatasetError(shown, f"could not be read: an unexpected problem in the reader ({problem})") from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     provenance = {**dataset.provenance, "path": f"upload:{shown}", "uploaded_file": shown, "upload_bytes": size}
@@ -89,7 +91,7 @@ def _read(path: Path, format: str | None) -> Dataset:
         try:
             format = detect_format(path)
         except DatasetError as exc:
-            if not exc.problem.startswith("cannot tell"):  # e.g. a broken archive: its own message is better
+            if not exc.problem.startswith(GENERIC_UNKNOWN_FORMAT):  # e.g. a broken archive: its own message is better
                 raise
             raise DatasetError(
                 path, f"cannot tell the format from the file name and content; choose a format ("

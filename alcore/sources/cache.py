@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alcore.atomic import read_json, write_json
-from alcore.cache import cache_dir
+from alcore.cache import cache_dir, check_name
 from alcore.datasets.base import DatasetError
 from alcore.sources.pool import Pool
 
@@ -19,8 +19,8 @@ FOLDER = "fetch"
 
 
 def pool_path(name: str) -> Path:
-    if not name or "/" in name or "\\" in name or name.startswith("."):
-        raise ValueError(f"pool name {name!r} cannot be a file name")
+    """The cache file of the pool ``name``; a name that is not one safe file name is a ``ValueError``."""
+    check_name(name, "pool name")
     return cache_dir(FOLDER) / f"{name}.json"
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from alcore.cache import check_name
 from alcore.datasets.base import DatasetError
 from alcore.sources.query import FetchError, FetchQuery
 
@@ -164,6 +165,10 @@ class Pool:
                           ("fetched_at", str), ("notes", dict), ("records", list)):  # fmt: skip
             if not isinstance(doc.get(key), kind):
                 raise DatasetError(where, f"field {key!r} is missing or not a {kind.__name__}")
+        try:
+            check_name(doc["name"], "pool name")
+        except ValueError as exc:  # the name becomes a dataset name and a cache file name: it must be one
+            raise DatasetError(where, str(exc)) from None
         records = doc["records"]
         if not records:
             raise DatasetError(where, "the pool has no records")

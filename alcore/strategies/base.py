@@ -8,11 +8,13 @@ structure. Register with ``@STRATEGIES.register("name")``.
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Callable, Iterator, Protocol
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from alcore.registry import Registry
 
@@ -37,6 +39,20 @@ class Strategy(Protocol):
 
 STRATEGIES: Registry[Callable[..., np.ndarray]] = Registry("strategy")
 
+# OpenBLAS's thread count is one setting for the whole process, and threadpoolctl lets one thread at a time change it:
+# overlapping limits from several threads (app sessions stepping together) left the process at one BLAS thread for
+# good. Code that changes it (strategies, scikit-learn's k-means) therefore takes turns under this lock; selections
+# are short next to the committee fits, which still run in parallel.
+BLAS_SETTING_LOCK = threading.RLock()
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """One BLAS thread for the duration, restoring only the BLAS setting (``threadpool_limits`` restores every
+    library's, so it could undo another thread's limit half-way)."""
+    with BLAS_SETTING_LOCK, ThreadpoolController().select(user_api="blas").limit(limits=1):
+        yield
+
 
 def select(name: str, view: PoolView, n: int, rng: np.random.Generator, **options) -> np.ndarray:
     """Run the registered strategy ``name`` and check its contract (unique, in range, exactly ``n``)."""
@@ -47,7 +63,7 @@ def select(name: str, view: PoolView, n: int, rng: np.random.Generator, **option
     strategy = STRATEGIES.get(name)
     # One BLAS thread: the distance products here are small, and multi-threaded OpenBLAS leaves its workers
     # spinning after the call, which slowed the committee fit that follows by ~60 % (0.12 s -> 0.20 s, 2 cores).
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         picked = np.asarray(strategy(view, n, rng, **options), dtype=np.int64)
     if picked.shape != (n,) or len(np.unique(picked)) != n or picked.min() < 0 or picked.max() >= view.n_pool:
         raise RuntimeError(f"strategy {name!r} broke its contract: returned {picked!r}")

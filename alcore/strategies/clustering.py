@@ -5,9 +5,9 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.cluster import KMeans, MiniBatchKMeans
-from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
+
+from alcore.strategies.base import BLAS_SETTING_LOCK
 
 MINIBATCH_ABOVE = 20_000  # pools with more rows use MiniBatchKMeans (full Lloyd passes cost too much per round)
 MINIBATCH_SIZE = 4_096  # fewer, larger steps than scikit-learn's 1 024: ~0.3 s instead of ~0.4 s on 100 000 × 100
@@ -23,13 +23,18 @@ def kmeans(
     steps are so small that thread start-up dominates (100 000 × 100, k = 15: 0.3 s on one thread, 2.2 s on two busy
     cores).
     """
+    from sklearn.cluster import KMeans, MiniBatchKMeans  # imported here, not at the top: keeps scikit-learn/SciPy (about 1 s of imports) off the app's first page
+    from sklearn.exceptions import ConvergenceWarning
+
     seed = int(rng.integers(np.iinfo(np.int32).max))
     minibatch = X.shape[0] > minibatch_above
     if minibatch:
         model = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init="auto", batch_size=MINIBATCH_SIZE)
     else:
         model = KMeans(n_clusters=k, random_state=seed, n_init="auto")
-    with warnings.catch_warnings(), threadpool_limits(limits=1 if minibatch else None, user_api="openmp"):
+    # scikit-learn lowers the process-wide BLAS setting inside fit, so k-means takes its turn (see strategies.base)
+    openmp = ThreadpoolController().select(user_api="openmp")
+    with warnings.catch_warnings(), BLAS_SETTING_LOCK, openmp.limit(limits=1 if minibatch else None):
         warnings.simplefilter("ignore", ConvergenceWarning)
         labels = model.fit_predict(X)
     return labels.astype(np.int64), model.cluster_centers_

@@ -84,7 +84,10 @@ class SweepStore:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != STORE_FORMAT or data.get("config") != json.loads(json.dumps(config.to_dict())):
                 raise ValueError("it was written for another config or store format")
-            return _run_from_json(data["result"])
+            result = _run_from_json(data["result"])
+            if (result.strategy, result.seed) != (config.strategy, config.seed):
+                raise ValueError(f"its result is of {result.strategy} seed {result.seed}, not of this config")
+            return result
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
             log.warning("ignoring the damaged run file %s (it will be rerun): %s", path, exc)
             return None

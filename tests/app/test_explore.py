@@ -130,3 +130,21 @@ def test_two_sessions_never_see_each_others_runs():
     assert shown(second).config.strategy == "random" and len(second.session_state["explore"].runs) == 1
     assert shown(first).problem is shown(second).problem  # the heavy part is shared ...
     assert not shown(first).problem.X.flags.writeable  # ... and cannot be changed by anyone
+
+
+def test_the_next_round_is_computed_ahead_and_equals_the_round_computed_on_click():
+    from alcore.loop import step
+    from ui import lookahead
+
+    at = open_explore(strategy="diversity")
+    s = at.session_state["explore"]
+    shown_state, baseline = s.state, next(iter(s.baselines.values()))
+    ahead = {id(x) for x in (shown_state, baseline)}
+    assert ahead <= set(lookahead._ahead)  # both the run and its random baseline are being computed ahead
+    expected = step(shown_state)  # computed here, in this thread, with nothing ahead
+    at.button(key="step").click().run()
+    assert not at.exception
+    got = shown(at)
+    assert got.rounds[-1].selected.tobytes() == expected.rounds[-1].selected.tobytes()
+    assert got.rounds[-1].pool_std.tobytes() == expected.rounds[-1].pool_std.tobytes()
+    assert not ahead & set(lookahead._ahead)  # handed out once

@@ -386,3 +386,13 @@ def test_species_outside_the_fitted_layout_is_an_error():
     descriptor = RdfDescriptor().fit(make_dataset([fe(0)]))
     with pytest.raises(ValueError, match=r"\['O'\]"):
         descriptor.featurize(make_dataset([feo(0)]))
+
+
+def test_standardise_gives_scikit_learns_z_scores_bit_for_bit(rng):
+    from sklearn.preprocessing import StandardScaler
+
+    raw = np.column_stack([rng.normal(3.0, 2.0, 500), rng.lognormal(size=500) * 1e4, rng.uniform(-1e-3, 1e-3, 500),
+                           np.repeat(np.arange(5.0), 100)])
+    X, kept, _, _ = standardise(raw, ["normal", "lognormal", "tiny", "steps"])
+    assert len(kept) == 4
+    assert X.tobytes() == StandardScaler().fit_transform(raw).astype(np.float32).tobytes()

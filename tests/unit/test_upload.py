@@ -98,7 +98,7 @@ def test_format_override_reads_a_file_with_an_unusual_name():
     ("filename", "data", "fmt", "problem"),
     [
         ("empty.xyz", b"", None, "the file is empty"),
-        ("garbage.xyz", b"\x00\x01\x02 not a structure", None, "not a readable extended XYZ"),
+        ("garbage.xyz", b"\x00\x01\x02 not a structure", None, "NUL byte"),
         ("notutf8.xyz", b"3\n\xff\xfe\n", None, "not UTF-8"),
         ("mystery.bin", b"hello", None, "cannot tell the format"),
         ("frames.xyz", None, "pymatgen-json", "invalid JSON"),

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from alcore.insight import Calibration
 from alcore.loop import RoundRecord, RunState
-from ui.figures.style import ROLE_COLOURS, strategy_colour, tidy
+from ui.figures.style import ROLE_COLOURS, figure, strategy_colour
 
 MEV = 1000.0  # energies are stored in eV/atom; errors read better in meV/atom
 COLOUR_BY = {
@@ -31,6 +31,8 @@ ROLE_STYLE = {  # drawing order: background first
 
 
 def _custom(frame: pd.DataFrame) -> np.ndarray:
+    """Hover data per point, rounded below what the hover shows: the browser parses every digit of every point on
+    each redraw."""
     return np.column_stack(
         [
             frame["index"],
@@ -38,10 +40,15 @@ def _custom(frame: pd.DataFrame) -> np.ndarray:
             frame["role"],
             frame["id"],
             frame["kind"],
-            frame["target"],
-            frame["std"] * MEV,
+            frame["target"].round(4),
+            (frame["std"] * MEV).round(2),
         ]
     )
+
+
+def _xy(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Map coordinates to a thousandth of the map's units (invisible at any zoom the chart offers)."""
+    return dict(x=frame.x.round(3), y=frame.y.round(3))
 
 
 def structure_map(
@@ -55,14 +62,14 @@ def structure_map(
 ) -> go.Figure:
     """The 2-D descriptor map: pool grey, labelled blue, this round's picks as large stars; ``colour_by`` other than
     ``role`` colours every point by that column. Each point's dataset index is ``customdata[0]`` (for clicks)."""
-    fig = go.Figure()
+    traces = []
     shown = frame[frame.role.isin(["pool", "labelled", "selected"] + (["test"] if show_test else []))]
     if colour_by == "role":
         for role, style in ROLE_STYLE.items():
             part = shown[shown.role == role]
             if len(part):
-                fig.add_trace(go.Scatter(
-                    x=part.x, y=part.y, mode="markers", name=f"{role} ({len(part)})", customdata=_custom(part),
+                traces.append(go.Scatter(
+                    **_xy(part), mode="markers", name=f"{role} ({len(part)})", customdata=_custom(part),
                     hovertemplate=HOVER, marker=dict(color=ROLE_COLOURS[role], **style),
                     unselected=dict(marker=dict(opacity=style.get("opacity", 1.0))),  # a click must not fade the map
                 ))
@@ -71,79 +78,77 @@ def structure_map(
         if colour_by in ("std", "abs_error"):
             values = values * MEV
         label = COLOUR_BY.get(colour_by, colour_by) + (" (meV/atom)" if colour_by in ("std", "abs_error") else "")
-        fig.add_trace(go.Scatter(
-            x=shown.x, y=shown.y, mode="markers", name="structures", customdata=_custom(shown), hovertemplate=HOVER,
+        traces.append(go.Scatter(
+            **_xy(shown), mode="markers", name="structures", customdata=_custom(shown), hovertemplate=HOVER,
             marker=dict(size=np.where(shown.role == "selected", 13, 6), color=values, colorscale="Viridis",
                         showscale=True, colorbar=dict(title=label, thickness=12), opacity=0.85),
             unselected=dict(marker=dict(opacity=0.85)),
         ))
         picked = shown[shown.role == "selected"]
-        fig.add_trace(go.Scatter(
-            x=picked.x, y=picked.y, mode="markers", name=f"selected ({len(picked)})", hoverinfo="skip",
+        traces.append(go.Scatter(
+            **_xy(picked), mode="markers", name=f"selected ({len(picked)})", hoverinfo="skip",
             marker=dict(size=15, symbol="star-open", color="black", line=dict(width=1.5)),
         ))
     if show_random:
         rand = frame[frame.random_would_pick]
         if len(rand):
-            fig.add_trace(go.Scatter(
-                x=rand.x, y=rand.y, mode="markers", name=f"random would pick ({len(rand)})", hoverinfo="skip",
+            traces.append(go.Scatter(
+                **_xy(rand), mode="markers", name=f"random would pick ({len(rand)})", hoverinfo="skip",
                 marker=dict(size=12, symbol="circle-open", color=ROLE_COLOURS["random"], line=dict(width=2)),
             ))
     if highlight is not None and highlight in set(frame["index"]):
         row = frame[frame["index"] == highlight].iloc[0]
-        fig.add_trace(go.Scatter(
+        traces.append(go.Scatter(
             x=[row.x], y=[row.y], mode="markers", name="clicked", hoverinfo="skip",
             marker=dict(size=20, symbol="circle-open", color="#ff7f0e", line=dict(width=3)),
         ))
-    fig.update_xaxes(showticklabels=False, title=f"{axis} 1")
-    fig.update_yaxes(showticklabels=False, title=f"{axis} 2")
-    return tidy(fig, title, height=520, width=680)
+    axes = dict(xaxis=dict(showticklabels=False, title=f"{axis} 1"), yaxis=dict(showticklabels=False, title=f"{axis} 2"))
+    return figure(traces, axes, title, height=520, width=680)
 
 
 def std_histogram(current: RoundRecord, previous: RoundRecord | None) -> go.Figure:
     """Committee std over the pool, this round vs the previous one: does labelling shrink the disagreement?"""
-    fig = go.Figure()
+    traces = []
     if previous is not None:
-        fig.add_trace(go.Histogram(x=previous.pool_std * MEV, name=f"round {previous.round}", opacity=0.5,
+        traces.append(go.Histogram(x=previous.pool_std * MEV, name=f"round {previous.round}", opacity=0.5,
                                    marker_color="#9e9e9e", nbinsx=40))
-    fig.add_trace(go.Histogram(x=current.pool_std * MEV, name=f"round {current.round}", opacity=0.7,
+    traces.append(go.Histogram(x=current.pool_std * MEV, name=f"round {current.round}", opacity=0.7,
                                marker_color=ROLE_COLOURS["labelled"], nbinsx=40))
     upper = float(np.percentile(current.pool_std, 99)) * MEV * 1.2 if len(current.pool_std) else 1.0
     beyond = int(np.sum(current.pool_std * MEV > upper))
-    fig.update_layout(barmode="overlay", xaxis_title="committee std on the pool (meV/atom)", yaxis_title="structures")
-    fig.update_xaxes(range=[0, upper])
+    layout = dict(barmode="overlay", xaxis=dict(title="committee std on the pool (meV/atom)", range=[0, upper]),
+                  yaxis=dict(title="structures"))
     note = f"{beyond} structures beyond the axis" if beyond else "this round vs the previous one"
-    return tidy(fig, "Pool uncertainty", height=360, subtitle=note, width=320)
+    return figure(traces, layout, "Pool uncertainty", height=360, subtitle=note, width=320)
 
 
 def std_vs_error(record: RoundRecord, y_test: np.ndarray) -> go.Figure:
     """Std against absolute error on the test split; the Spearman correlation says whether std ranks errors."""
     error = np.abs(record.test_mean - y_test) * MEV
-    fig = go.Figure(go.Scatter(
+    trace = go.Scatter(
         x=record.test_std * MEV, y=error, mode="markers", marker=dict(size=5, opacity=0.6, color="#1f77b4"),
         hovertemplate="std %{x:.1f}<br>|error| %{y:.1f}<extra></extra>", name="test structures",
-    ))
-    fig.update_layout(xaxis_title="committee std (meV/atom)", yaxis_title="|error| (meV/atom)")
-    fig.update_xaxes(type="log")
-    fig.update_yaxes(type="log")
-    return tidy(fig, "Std vs error (test split)", height=360, subtitle=f"Spearman ρ = {record.spearman:.2f}",
-                width=320)
+    )
+    layout = dict(xaxis=dict(title="committee std (meV/atom)", type="log"),
+                  yaxis=dict(title="|error| (meV/atom)", type="log"))
+    return figure([trace], layout, "Std vs error (test split)", height=360,
+                  subtitle=f"Spearman ρ = {record.spearman:.2f}", width=320)
 
 
 def calibration_plot(cal: Calibration) -> go.Figure:
     """Observed RMSE against the RMS std per std bin; the diagonal is a perfectly calibrated committee."""
     expected, observed = cal.bin_rms_std * MEV, cal.bin_rmse * MEV
     top = float(max(expected.max(), observed.max())) * 1.1 if len(expected) else 1.0
-    fig = go.Figure([
+    traces = [
         go.Scatter(x=[0, top], y=[0, top], mode="lines", name="calibrated", line=dict(dash="dot", color="#7f7f7f")),
         go.Scatter(x=expected, y=observed, mode="lines+markers", name="committee", marker=dict(size=8),
                    text=[f"{c} structures" for c in cal.bin_count],
                    hovertemplate="expected %{x:.1f}<br>observed %{y:.1f}<br>%{text}<extra></extra>"),
-    ])
-    fig.update_layout(xaxis_title="expected error: RMS std (meV/atom)", yaxis_title="observed RMSE (meV/atom)")
+    ]
+    layout = dict(xaxis=dict(title="expected error: RMS std (meV/atom)"), yaxis=dict(title="observed RMSE (meV/atom)"))
     verdict = "over-confident" if cal.ratio > 1.2 else "under-confident" if cal.ratio < 0.8 else "well calibrated"
-    return tidy(fig, "Calibration (test split)", height=360, subtitle=f"RMSE / RMS std = {cal.ratio:.2f}: {verdict}",
-                width=320)
+    return figure(traces, layout, "Calibration (test split)", height=360,
+                  subtitle=f"RMSE / RMS std = {cal.ratio:.2f}: {verdict}", width=320)
 
 
 def learning_curves(
@@ -151,35 +156,37 @@ def learning_curves(
 ) -> go.Figure:
     """Test MAE against labels for the runs of this session on the same data, the random baseline from the same
     initial set dashed, and a marker at the round being viewed."""
-    fig = go.Figure()
+    traces = []
     if baseline is not None and baseline.rounds:
         n, mae = baseline.curve()
-        fig.add_trace(go.Scatter(x=n, y=mae * MEV, mode="lines+markers", name="random baseline (same initial set)",
+        traces.append(go.Scatter(x=n, y=mae * MEV, mode="lines+markers", name="random baseline (same initial set)",
                                  line=dict(dash="dash", color=strategy_colour("random")), marker=dict(size=5)))
     for name, state in runs.items():
         if not state.rounds:
             continue
         n, mae = state.curve()
         width = 3.5 if name == active else 1.5
-        fig.add_trace(go.Scatter(x=n, y=mae * MEV, mode="lines+markers", name=name,
+        traces.append(go.Scatter(x=n, y=mae * MEV, mode="lines+markers", name=name,
                                  line=dict(width=width, color=strategy_colour(state.config.strategy)),
                                  opacity=1.0 if name == active else 0.6))
-    if current_labels is not None:
-        fig.add_vline(x=current_labels, line=dict(color="#ff7f0e", dash="dot"))
-    fig.update_layout(xaxis_title="labelled structures", yaxis_title="test MAE (meV/atom)")
-    return tidy(fig, "MAE vs number of labels", height=400, subtitle="dashed: random from the same initial set", width=480)
+    layout = dict(xaxis=dict(title="labelled structures"), yaxis=dict(title="test MAE (meV/atom)"))
+    if current_labels is not None:  # the round being viewed
+        layout["shapes"] = [dict(type="line", x0=current_labels, x1=current_labels, y0=0, y1=1, xref="x", yref="paper",
+                                 line=dict(color="#ff7f0e", dash="dot"))]
+    return figure(traces, layout, "MAE vs number of labels", height=400,
+                  subtitle="dashed: random from the same initial set", width=480)
 
 
 def parity(record: RoundRecord, y_test: np.ndarray) -> go.Figure:
     """Committee mean against the true target on the test split, coloured by the committee's std."""
     lo, hi = float(min(y_test.min(), record.test_mean.min())), float(max(y_test.max(), record.test_mean.max()))
-    fig = go.Figure([
+    traces = [
         go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="y = x", line=dict(dash="dot", color="#7f7f7f")),
         go.Scatter(x=y_test, y=record.test_mean, mode="markers", name="test structures",
                    marker=dict(size=5, color=record.test_std * MEV, colorscale="Viridis", showscale=True,
                                colorbar=dict(title="std (meV)", thickness=12)),
                    hovertemplate="true %{x:.3f}<br>predicted %{y:.3f}<extra></extra>"),
-    ])
-    fig.update_layout(xaxis_title="true (eV/atom)", yaxis_title="committee mean (eV/atom)")
-    return tidy(fig, "Parity (test split)", height=400,
-                subtitle=f"MAE {record.mae * MEV:.1f} meV/atom · R² {record.r2:.3f}", width=480)
+    ]
+    layout = dict(xaxis=dict(title="true (eV/atom)"), yaxis=dict(title="committee mean (eV/atom)"))
+    return figure(traces, layout, "Parity (test split)", height=400,
+                  subtitle=f"MAE {record.mae * MEV:.1f} meV/atom · R² {record.r2:.3f}", width=480)

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import bz2
 import gzip
-import io
 import json
 import lzma
-import zlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -27,24 +26,28 @@ from alcore.atomic import atomic_path
 from alcore.datasets import archive
 from alcore.datasets.base import DEFAULT_TARGET, Dataset, DatasetError
 from alcore.datasets.importers import IMPORTERS, default_name
-from alcore.datasets.records import UNKNOWN_KIND, Record, build_dataset
+from alcore.datasets.records import MAX_ATOMS, UNKNOWN_KIND, Record, build_dataset, check_structure_count
+from alcore.datasets.text import reader_problem, text_stream, utf8_bytes
 
 TARGETS_KEY = "alcore_targets"
 """Info key listing the targets of a written dataset, so targets not ending in ``_per_atom`` round-trip too."""
 
 PROVENANCE_KEY = "alcore_provenance"
 
+UNREADABLE = "not a readable extended XYZ file"
+
 
 @IMPORTERS.register("extxyz")
 def read_extxyz(path: Path) -> Dataset:
     path = Path(path)
-    text = _read_text(path)
+    data = _read_bytes(path)
+    _check_frame_layout(data, path)
     import ase.io  # here, not at the top: 0.4 s of imports the app's start does not need (pools come from the cache)
 
     try:
-        frames = ase.io.read(io.StringIO(text), index=":", format="extxyz")
+        frames = ase.io.read(text_stream(data), index=":", format="extxyz")
     except Exception as exc:  # ase raises many types for malformed text; all mean "not readable extxyz"
-        raise DatasetError(path, f"not a readable extended XYZ file ({type(exc).__name__}: {exc})") from None
+        raise DatasetError(path, f"{UNREADABLE} ({reader_problem(exc)})") from None
     if not frames:
         raise DatasetError(path, "no structures found (empty file)")
     stem = default_name(path)
@@ -59,28 +62,77 @@ def read_extxyz(path: Path) -> Dataset:
     return build_dataset(records, path=path, name=stem, format="extxyz", provenance=provenance)
 
 
-def _read_text(path: Path) -> str:
-    """The decompressed text, read into memory once.
+def _read_bytes(path: Path) -> bytes:
+    """The decompressed bytes, read into memory once and checked to be UTF-8 text.
 
     ``ase.io.read(path, index=":")`` indexes frames and then seeks back to each one; on a gzip stream every backward
     seek decompresses from the start, which made a 2500-frame file take ~50 s instead of ~1 s.
     """
     if not path.is_file():
         raise DatasetError(path, "no such file")
-    opener = _OPENERS.get(path.suffix.lower(), open)
-    try:
-        with opener(path, "rb") as handle:
-            data = handle.read(archive.MAX_TOTAL_BYTES + 1)
-    except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
-        raise DatasetError(path, f"cannot decompress ({type(exc).__name__}: {exc})") from None
-    if len(data) > archive.MAX_TOTAL_BYTES:
-        raise DatasetError(path, f"uncompressed content exceeds {archive.MAX_TOTAL_BYTES} bytes; refusing to read it")
+    opener = _OPENERS.get(path.suffix.lower())
+    data = archive.read_decompressed(path, opener) if opener is not None else archive.read_file(path)
     if not data.strip():
         raise DatasetError(path, "empty file")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DatasetError(path, f"not UTF-8 text (byte {exc.start})") from None
+    return utf8_bytes(data, str(path))
+
+
+def _check_frame_layout(data: bytes, path: Path) -> None:
+    """Walk the frame headers before ase parses anything: each frame is an atom count (at most ``MAX_ATOMS``), a
+    comment line and that many atom lines. ase would loop for ever on a huge count and reports a short frame
+    without saying where; here the message names the line."""
+    pos, line, frame, size = 0, 1, 0, len(data)
+    while True:
+        start = _NON_SPACE.search(data, pos)
+        if start is None:
+            return
+        line += data.count(b"\n", pos, start.start())
+        pos = data.rfind(b"\n", 0, start.start()) + 1
+        end = _line_end(data, pos)
+        header = data[pos:end].strip()
+        try:
+            count = int(header)
+        except ValueError:
+            shown = header[:40].decode("utf-8", "replace")
+            raise DatasetError(
+                path, f"{UNREADABLE}: line {line}: expected the number of atoms of frame {frame}, found '{shown}'"
+                f"{'…' if len(header) > 40 else ''} (not an extended XYZ file, or a frame has the wrong atom count)",
+            ) from None  # fmt: skip
+        if count < 1:
+            problem = f"line {line}: frame {frame} declares {count} atoms; the atom count must be positive"
+            raise DatasetError(path, f"{UNREADABLE}: {problem}")
+        if count > MAX_ATOMS:
+            raise DatasetError(path, f"line {line}: frame {frame} has {count} atoms; at most {MAX_ATOMS} per "
+                                     "structure are supported")  # fmt: skip
+        check_structure_count(frame + 1, path)
+        header_line, pos = line, end + 1
+        _check_properties(data[pos : _line_end(data, pos)], path, header_line + 1, frame)
+        for k in range(count + 1):
+            if pos >= size:
+                what = "the atom count" if k == 0 else f"{k - 1} of them"
+                problem = f"frame {frame} declares {count} atoms but the file ends after {what}; is the file truncated?"
+                raise DatasetError(path, f"{UNREADABLE}: line {header_line}: {problem}")
+            pos = _line_end(data, pos) + 1
+        line = header_line + count + 2
+        frame += 1
+
+
+_NON_SPACE = re.compile(rb"\S")
+_PROPERTIES = re.compile(rb"(?:^|\s)Properties=(\S+)", re.IGNORECASE)
+
+
+def _check_properties(comment: bytes, path: Path, line: int, frame: int) -> None:
+    """A ``Properties=`` list without ``pos`` makes ase put every atom at the origin; say so instead."""
+    found = _PROPERTIES.search(comment)
+    if found is not None and not re.search(rb"(?:^|:)pos:R:3(?::|$)", found.group(1), re.IGNORECASE):
+        shown = found.group(1)[:80].decode("utf-8", "replace")
+        problem = f"the Properties of frame {frame} ({shown}) have no positions column 'pos:R:3'"
+        raise DatasetError(path, f"{UNREADABLE}: line {line}: {problem}")
+
+
+def _line_end(data: bytes, pos: int) -> int:
+    end = data.find(b"\n", pos)
+    return len(data) if end < 0 else end
 
 
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}

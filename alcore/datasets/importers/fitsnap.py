@@ -13,16 +13,17 @@ compressed cells (10.7 Å^3/atom) and -100 kB for the most expanded (13.2 Å^3/a
 
 from __future__ import annotations
 
-import json
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 from ase import Atoms
+from ase.data import atomic_numbers
 
 from alcore.datasets.archive import Member, archive_kind, read_members, relative_ids
 from alcore.datasets.base import Dataset, DatasetError
 from alcore.datasets.importers import IMPORTERS, default_name
-from alcore.datasets.records import Record, build_dataset
+from alcore.datasets.records import MAX_ATOMS, Record, build_dataset, check_structure_count
+from alcore.datasets.text import parse_json
 from alcore.datasets.units import pressure_tensor_kbar_to_ase_stress
 
 EXPECTED_STYLES = {
@@ -49,6 +50,7 @@ def read_fitsnap(path: Path) -> Dataset:
     for member, sid in zip(members, ids):
         group = PurePosixPath(member.name).parent.name or (path.parent.name if single else default_name(path))
         records.extend(_records(member, sid, group))
+        check_structure_count(len(records), path)
     provenance = {
         "stress_conversion": "FitSNAP Stress (kB, pressure-like: + compressive) -> ASE eV/Å^3 (+ tensile)",
         "groups": sorted({r.kind for r in records}),
@@ -64,10 +66,7 @@ def parse_fitsnap_text(text: str, label: str) -> dict:
         skipped = 1
     if not text.strip():
         raise DatasetError(label, "empty file (no JSON after the comment line)" if skipped else "empty file")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DatasetError(label, f"line {exc.lineno + skipped}: invalid JSON ({exc.msg})") from None
+    document = parse_json(text, label, skipped_lines=skipped)
     if not isinstance(document, dict) or not isinstance(document.get("Dataset"), dict):
         raise DatasetError(label, "no top-level 'Dataset' object")
     return document["Dataset"]
@@ -81,6 +80,7 @@ def _records(member: Member, sid: str, group: str) -> list[Record]:
     data = dataset.get("Data")
     if not isinstance(data, list) or not data:
         raise DatasetError(member.label, "'Dataset.Data' is missing or empty")
+    check_structure_count(len(data), member.label)
     ids = [sid] if len(data) == 1 else [f"{sid}:{k}" for k in range(len(data))]
     return [_record(entry, ids[k], group, member.label, k) for k, entry in enumerate(data)]
 
@@ -91,15 +91,25 @@ def _record(entry: dict, sid: str, group: str, label: str, k: int) -> Record:
         raise DatasetError(label, f"{item}: not an object")
     missing = [key for key in ("AtomTypes", "Positions", "Lattice", "Energy") if key not in entry]
     if missing:
-        raise DatasetError(label, f"{item}: missing {missing}")
+        raise DatasetError(label, f"{item}: missing {', '.join(missing)}")
+    types = entry["AtomTypes"]
+    if not isinstance(types, list):
+        raise DatasetError(label, f"{item}: AtomTypes must be a list of element symbols")
+    if len(types) > MAX_ATOMS:
+        raise DatasetError(label, f"{item}: {len(types)} atoms; at most {MAX_ATOMS} per structure are supported")
+    unknown = next((t for t in types if not isinstance(t, str) or t not in atomic_numbers or t == "X"), None)
+    if unknown is not None:
+        raise DatasetError(label, f"{item}: unknown element {unknown!r} in AtomTypes")
     try:
         positions = np.asarray(entry["Positions"], dtype=float)
         cell = np.asarray(entry["Lattice"], dtype=float)
-        atoms = Atoms(symbols=list(entry["AtomTypes"]), positions=positions, cell=cell, pbc=True)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DatasetError(label, f"{item}: malformed AtomTypes/Positions/Lattice ({exc})") from None
+    except (TypeError, ValueError, OverflowError):
+        raise DatasetError(label, f"{item}: Positions and Lattice must be arrays of numbers") from None
     if cell.shape != (3, 3):
         raise DatasetError(label, f"{item}: Lattice has shape {cell.shape}, expected (3, 3)")
+    if positions.shape != (len(types), 3):
+        raise DatasetError(label, f"{item}: Positions has shape {positions.shape}, expected ({len(types)}, 3)")
+    atoms = Atoms(symbols=types, positions=positions, cell=cell, pbc=True)
     n = entry.get("NumAtoms", len(atoms))
     if n != len(atoms):
         raise DatasetError(label, f"{item}: NumAtoms is {n} but {len(atoms)} atoms are listed")

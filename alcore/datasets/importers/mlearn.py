@@ -14,7 +14,7 @@ from pathlib import Path
 from alcore.datasets.base import Dataset, DatasetError
 from alcore.datasets.importers import IMPORTERS, default_name
 from alcore.datasets.importers.pymatgen_json import load_json, structure_to_atoms
-from alcore.datasets.records import Record, build_dataset
+from alcore.datasets.records import Record, build_dataset, check_structure_count
 from alcore.datasets.units import VASP_VOIGT_ORDER, vasp_kbar_to_ase_stress
 
 SPLIT_FILES = ("training.json", "test.json")
@@ -45,6 +45,7 @@ def _records(path: Path) -> list[Record]:
     items = load_json(path)
     if not isinstance(items, list) or not items:
         raise DatasetError(path, "expected a non-empty JSON list of mlearn items")
+    check_structure_count(len(items), path)
     stem = default_name(path)
     records = []
     for i, item in enumerate(items):

@@ -9,32 +9,28 @@ compatibility corrections are not applied and ``provenance`` says so.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from ase import Atoms
 
 from alcore.datasets.archive import read_file
 from alcore.datasets.base import Dataset, DatasetError
 from alcore.datasets.importers import IMPORTERS, default_name
-from alcore.datasets.records import Record, build_dataset
+from alcore.datasets.records import MAX_ATOMS, Record, build_dataset, check_structure_count
+from alcore.datasets.text import decode_text, parse_json, reader_problem
 
 
 def load_json(path: Path) -> Any:
-    """Parse a JSON file; any syntax problem or truncation becomes a ``DatasetError`` with the line number."""
+    """Parse a JSON file; any encoding or syntax problem or truncation becomes a ``DatasetError`` with the line."""
     path = Path(path)
     if not path.is_file():
         raise DatasetError(path, "no such file")
-    text = read_file(path)
+    text = decode_text(read_file(path), str(path))
     if not text.strip():
         raise DatasetError(path, "empty file")
-    try:
-        return json.loads(text)
-    except UnicodeDecodeError as exc:
-        raise DatasetError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise DatasetError(path, f"line {exc.lineno}: invalid JSON ({exc.msg})") from None
+    return parse_json(text, str(path))
 
 
 def structure_to_atoms(data: Any, where: str) -> Atoms:
@@ -50,6 +46,8 @@ def structure_to_atoms(data: Any, where: str) -> Atoms:
     sites = data["sites"]
     if not isinstance(sites, list) or not sites:
         raise DatasetError(where, "structure has no sites")
+    if len(sites) > MAX_ATOMS:
+        raise DatasetError(where, f"structure has {len(sites)} atoms; at most {MAX_ATOMS} per structure are supported")
     clean_sites = []
     for k, site in enumerate(sites):
         species = site.get("species") if isinstance(site, dict) else None
@@ -59,10 +57,12 @@ def structure_to_atoms(data: Any, where: str) -> Atoms:
         clean_sites.append({key: site[key] for key in ("species", "abc", "label") if key in site})
     clean = {"lattice": data["lattice"], "sites": clean_sites, "charge": data.get("charge")}
     try:
-        structure = Structure.from_dict(clean)
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise DatasetError(where, f"malformed structure dict ({type(exc).__name__}: {exc})") from None
-    atoms = AseAtomsAdaptor.get_atoms(structure)
+        with np.errstate(all="ignore"):  # absurd numbers overflow here; the dataset checks then name them
+            structure = Structure.from_dict(clean)
+            atoms = AseAtomsAdaptor.get_atoms(structure)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
+        raise DatasetError(where, f"malformed structure: the lattice or a site is not readable ({reader_problem(exc)})"
+                           ) from None  # fmt: skip
     return Atoms(numbers=atoms.numbers, positions=atoms.positions, cell=atoms.cell, pbc=True)
 
 
@@ -74,6 +74,7 @@ def read_pymatgen_json(path: Path) -> Dataset:
         items = [items]
     if not isinstance(items, list) or not items:
         raise DatasetError(path, "expected a non-empty JSON list of {'structure': ..., 'energy': ...} items")
+    check_structure_count(len(items), path)
     stem = default_name(path)
     records = []
     for i, item in enumerate(items):

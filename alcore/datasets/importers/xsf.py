@@ -23,7 +23,7 @@ from ase.data import atomic_numbers, chemical_symbols
 from alcore.datasets.archive import Member, archive_kind, read_members, relative_ids
 from alcore.datasets.base import Dataset, DatasetError
 from alcore.datasets.importers import IMPORTERS, default_name
-from alcore.datasets.records import Record, build_dataset
+from alcore.datasets.records import MAX_ATOMS, Record, build_dataset, check_structure_count
 
 _ENERGY = re.compile(r"^#\s*total\s+energy\s*=\s*(\S+)\s*(\w+)?", re.IGNORECASE)
 
@@ -36,6 +36,7 @@ def is_xsf(name: str) -> bool:
 def read_xsf(path: Path, references: dict[str, float] | None = None) -> Dataset:
     path = Path(path)
     members = read_members(path, is_xsf, "*.xsf files")
+    check_structure_count(len(members), path)
     single_file = path.is_file() and not archive_kind(path)
     ids = [default_name(path)] if single_file else relative_ids([m.name for m in members])
     records = [_parse(member, sid) for member, sid in zip(members, ids)]
@@ -54,6 +55,9 @@ def read_xsf(path: Path, references: dict[str, float] | None = None) -> Dataset:
 
 def _parse(member: Member, sid: str) -> Record:
     label = member.label
+    if member.data.count(b"\n") > MAX_ATOMS + 100:  # one structure per file: refuse before splitting huge text
+        raise DatasetError(label, f"more than {MAX_ATOMS + 100} lines; at most {MAX_ATOMS} atoms per structure are "
+                                  "supported")  # fmt: skip
     lines = member.text().splitlines()
     if not any(line.strip() for line in lines):
         raise DatasetError(label, "empty file")
@@ -71,7 +75,7 @@ def _parse(member: Member, sid: str) -> Record:
         elif stripped:
             body.append((number, stripped.split()))
     if energy is None:
-        raise DatasetError(label, "no '# total energy = X eV' comment line")
+        raise DatasetError(label, "no energy: no '# total energy = X eV' comment line")
     cell, atoms_block = _blocks(body, label)
     symbols, positions, forces = atoms_block
     atoms = Atoms(symbols=symbols, positions=positions, cell=cell, pbc=cell is not None)
@@ -100,6 +104,9 @@ def _blocks(body: list[tuple[int, list[str]]], label: str):
             raise DatasetError(label, f"line {number}: expected the atom count after PRIMCOORD") from None
         if n_atoms <= 0:
             raise DatasetError(label, f"line {number}: atom count must be positive, got {n_atoms}")
+        if n_atoms > MAX_ATOMS:
+            problem = f"line {number}: {n_atoms} atoms; at most {MAX_ATOMS} per structure are supported"
+            raise DatasetError(label, problem)
         atom_lines = body[head + 1 : head + 1 + n_atoms]
         if len(atom_lines) < n_atoms:
             raise DatasetError(label, f"PRIMCOORD declares {n_atoms} atoms but the file holds {len(atom_lines)}")
@@ -111,7 +118,7 @@ def _blocks(body: list[tuple[int, list[str]]], label: str):
         if not atom_lines:
             raise DatasetError(label, "ATOMS block is empty")
     else:
-        raise DatasetError(label, "no PRIMCOORD or ATOMS block")
+        raise DatasetError(label, "no PRIMCOORD or ATOMS block (is the file complete?)")
     return cell, _atom_lines(atom_lines, label)
 
 
@@ -131,7 +138,7 @@ def _atom_lines(atom_lines, label: str):
 def _symbol(token: str, label: str, number: int) -> str:
     if token.isdigit() and 0 < int(token) < len(chemical_symbols):
         return chemical_symbols[int(token)]
-    if token in atomic_numbers:
+    if token in atomic_numbers and atomic_numbers[token] > 0:  # "X" is ase's placeholder, not an element
         return token
     raise DatasetError(label, f"line {number}: unknown element {token!r}")
 
