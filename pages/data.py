@@ -10,7 +10,7 @@ from alcore.datasets import IMPORTERS, Dataset, DatasetError, list_datasets, sum
 from alcore.datasets.upload import UPLOAD_LIMIT, display_name, load_upload, safe_filename
 from ui import datasets
 from ui import fetch as fetch_form
-from ui.errors import user_errors
+from ui.errors import plain, user_errors
 from ui.figures import data as figures
 from ui.urlstate import Setting, publish, restore
 from ui.entry import through_app
@@ -31,13 +31,6 @@ FORMATS_HELP = (
 )
 
 upload_format = Setting("data_upload_format", AUTO, options=[AUTO, *IMPORTERS.names()])
-MARKDOWN_SPECIALS = set("\\`*_[]<>$~|#:")
-
-
-def plain(text: str) -> str:
-    """``text`` shown literally by ``st.error``/``st.success``, which render Markdown: an uploaded file's name is
-    the user's own text (``$x$`` would render as math, ``:red[x]`` in colour, ``[a](b)`` as a link)."""
-    return "".join("\\" + ch if ch in MARKDOWN_SPECIALS else ch for ch in text)
 
 
 def upload_section() -> None:

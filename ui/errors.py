@@ -14,6 +14,15 @@ except ImportError:  # pragma: no cover - older layouts
     RerunException = StopException
 
 
+MARKDOWN_SPECIALS = set("\\`*_[]<>$~|#:")
+
+
+def plain(text: str) -> str:
+    """``text`` shown literally by ``st.error``/``st.success``, which render Markdown: file names and messages carry
+    the user's own text (``$x$`` would render as math, ``:red[x]`` in colour, ``[a](b)`` as a link)."""
+    return "".join("\\" + ch if ch in MARKDOWN_SPECIALS else ch for ch in text)
+
+
 @contextmanager
 def user_errors(what: str) -> Iterator[None]:
     """Show ``what`` failed and why (the exception's message) instead of a traceback; Streamlit's own control-flow
@@ -23,4 +32,4 @@ def user_errors(what: str) -> Iterator[None]:
     except (StopException, RerunException):
         raise
     except Exception as exc:  # noqa: BLE001 - any failure becomes a message for the user
-        st.error(f"{what} failed: {exc}")
+        st.error(f"{what} failed: {plain(str(exc))}")
