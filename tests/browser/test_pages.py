@@ -8,6 +8,8 @@ import pytest
 
 from tests.browser.driver import EXCEPTION, PLOT, metric_value, open_page, wait_idle, wait_metric_change
 
+expect = pytest.importorskip("playwright.sync_api").expect
+
 pytestmark = pytest.mark.browser
 
 ERROR = '[data-testid="stAlertContentError"]'
@@ -32,8 +34,10 @@ def test_page_loads_with_charts(page, app_url, path):
 
 
 def test_explore_url_path_shows_explore(page, app_url):
+    """Explore is the main page (``/``); an old ``/explore`` link lands on it too, with Streamlit's "page not found,
+    running the main page" notice. Its Step button may appear a moment after the first run: wait for it."""
     open_page(page, app_url + "/explore")
-    assert page.get_by_role("button", name="Step", exact=True).is_visible()
+    page.get_by_role("button", name="Step", exact=True).wait_for(state="visible", timeout=30_000)
     assert_healthy(page)
 
 
@@ -52,8 +56,9 @@ def test_explore_step_labels_one_more_batch(page, app_url):
 def test_explore_link_restores_its_settings(page, app_url):
     open_page(page, app_url + "/?strategy=kcenter&seed=3")
     sidebar = page.locator('[data-testid="stSidebar"]')
-    assert sidebar.get_by_role("combobox", name="Strategy").input_value() == "kcenter"
-    assert sidebar.get_by_role("spinbutton", name="Seed").input_value() == "3"
+    # the widgets take their restored values when the browser renders the run; poll rather than read once
+    expect(sidebar.get_by_role("combobox", name="Strategy")).to_have_value("kcenter", timeout=10_000)
+    expect(sidebar.get_by_role("spinbutton", name="Seed")).to_have_value("3", timeout=10_000)
     assert re.search(r"strategy=kcenter", page.url) and re.search(r"seed=3", page.url)
     assert_healthy(page)
 
