@@ -34,9 +34,9 @@ from alcore.runs import load_run
 from alcore.sources.cache import cached_pools, find_cached
 from alcore.sweep import SweepStore, load_grid, run_sweep, serial_executor
 from tests.hardening import killer
+from tests.hardening.project_files import REPO, project_files
 from tests.synthetic import small_si_c_dataset
 
-REPO = Path(__file__).resolve().parents[2]
 ATOMIC = ("mkstemp#1", "half#1", "fsync#1", "replace#1", "replaced#1")
 KILL_POINTS = {
     # save_run: the arrays file (#1), then the JSON naming it (#2), then the previous arrays file is removed
@@ -246,7 +246,6 @@ def test_stray_temp_files_are_removed_only_when_their_writer_is_gone(tmp_path):
 
 # ---- every write goes through alcore.atomic (an AST audit of the code) -------------------------------------------
 
-AUDITED = ("alcore", "ui", "pages", "benchmarks", "scripts", "app.py")
 WRITE_CALLS = {"numpy.save", "numpy.savez", "numpy.savez_compressed", "numpy.savetxt", "json.dump", "pickle.dump",
                "os.rename", "os.replace", "os.link", "os.symlink", "shutil.copy", "shutil.copy2", "shutil.copyfile",
                "shutil.copytree", "shutil.move", "ase.io.write", "gzip.open"}  # fmt: skip
@@ -305,10 +304,7 @@ def _write_sites(source: str) -> list[tuple[int, str]]:
 
 
 def test_every_file_write_goes_through_alcore_atomic():
-    files = []
-    for entry in AUDITED:
-        path = REPO / entry
-        files.extend([path] if path.is_file() else sorted(path.rglob("*.py")))
+    files = project_files()
     used, raw = set(), []
     for path in files:
         relative = path.relative_to(REPO).as_posix()

@@ -35,13 +35,12 @@ from alcore.sources.pool import Pool, pool_name
 from alcore.sweep import SweepStore
 from tests import fetch_server
 from tests.fetch_server import services  # noqa: F401 - a fixture
+from tests.hardening.project_files import REPO, project_files
 from ui.explore_exports import file_stem
 
-REPO = Path(__file__).resolve().parents[2]
 
 # ---- 1. an AST scan for unsafe deserialisation and code execution --------------------------------------------------
 
-SCANNED = ("alcore", "ui", "pages", "benchmarks", "scripts", "app.py")
 UNSAFE_MODULES = {"pickle", "cPickle", "_pickle", "dill", "cloudpickle", "shelve", "marshal", "jsonpickle"}
 UNSAFE_CALLS = {
     "joblib.load": "joblib.load unpickles",
@@ -134,16 +133,8 @@ def scan_source(source: str) -> list[tuple[int, str, str, str]]:
     return found
 
 
-def scanned_files() -> list[Path]:
-    files = []
-    for entry in SCANNED:
-        path = REPO / entry
-        files.extend([path] if path.is_file() else sorted(path.rglob("*.py")))
-    return files
-
-
 def test_no_unpickling_or_code_loading_anywhere_in_the_code():
-    files = scanned_files()
+    files = project_files()
     used, problems = set(), []
     for path in files:
         relative = path.relative_to(REPO).as_posix()
