@@ -243,9 +243,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_data(args: argparse.Namespace) -> int:
-    """Build the bundled pools (needs requirements-build.txt) or recompute their shipped features and maps."""
+    """Build the bundled pools (needs requirements-build.txt) or recompute their shipped features, maps or arrays."""
     from alcore.pools import DATA_DIR, POOL_SYSTEMS
-    from alcore.pools.build import DEFAULT_N_TOTAL, build_all, build_pool, embed_all, enforce_budget
+    from alcore.pools.build import DEFAULT_N_TOTAL, build_all, build_pool, embed_all, enforce_budget, ship_parsed_all
     from alcore.pools.card import write_card
 
     def say(message: str) -> None:
@@ -255,6 +255,9 @@ def cmd_data(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else DATA_DIR
     if args.action == "embed":
         embed_all(out, report=say)
+        return 0
+    if args.action == "parse":
+        ship_parsed_all(out, report=say)
         return 0
     n_total = args.n_total if args.n_total is not None else DEFAULT_N_TOTAL
     if not args.all and not args.system:
@@ -378,8 +381,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", type=Path, help="a run .json written by 'run --save', or a manifest exported by the app")
     p.set_defaults(func=cmd_replay)
 
-    p = sub.add_parser("data", help="build the bundled pools (data build) or their UMAP maps (data embed)")
-    p.add_argument("action", choices=("build", "embed"), help="build: CHGNet-labelled pools; embed: features + maps")
+    p = sub.add_parser("data", help="build the bundled pools (data build), their UMAP maps (data embed) or their "
+                       "parsed arrays (data parse)")
+    p.add_argument("action", choices=("build", "embed", "parse"),
+                   help="build: CHGNet-labelled pools; embed: features + maps; parse: the arrays the app reads")
     p.add_argument("--system", default=None, help="one pool: C, Si, Fe or TiO2")
     p.add_argument("--all", action="store_true", help="all four pools, then the size check and data/README.md")
     p.add_argument("--seed", type=int, default=0, help="generator seed (default: %(default)s)")

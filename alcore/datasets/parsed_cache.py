@@ -5,13 +5,20 @@ Parsing is the slowest part of starting the app: ase's extended-XYZ reader takes
 takes well under 0.1 s. The cache key is the SHA-256 of the file's bytes, the importer and its options and the source
 code of the reading path, so an edited file or an edited importer is simply a new entry; nothing is ever stale.
 The file holds plain arrays (read with ``allow_pickle=False``); a damaged or unreadable entry is parsed again.
+
+The bundled pools also ship their parsed arrays (``data/parsed/<system>.npz``, ``write_shipped``), so even the first
+start on a fresh machine skips the parse. A shipped file is stamped with ``source_digest`` of the file it was parsed
+from and is used only while that stamp matches; that the arrays still equal what the importer reads today is checked
+by a test (tests/integration/test_bundled_pools.py), since the code hash cannot be part of a file under version control.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import inspect
 import json
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -23,7 +30,10 @@ from alcore.atomic import read_npz, write_npz
 from alcore.cache import cache_dir
 from alcore.datasets import base
 
+log = logging.getLogger(__name__)
+
 FORMAT_VERSION = "parsed-dataset/1"
+SHIPPED_VERSION = "shipped-parsed-dataset/1"
 HASH_CHUNK = 1 << 20
 
 
@@ -106,25 +116,71 @@ def _code_hash(reader: Callable[..., base.Dataset]) -> str:
     return h.hexdigest()
 
 
-def cache_key(path: Path, format: str, options: Mapping[str, Any], reader: Callable[..., base.Dataset]) -> str:
+def source_digest(path: Path, format: str, options: Mapping[str, Any]) -> str:
+    """SHA-256 of the file's bytes, the importer's name and its options: all a parse depends on besides code."""
     h = hashlib.sha256()
     with open(path, "rb") as handle:
         while chunk := handle.read(HASH_CHUNK):
             h.update(chunk)
-    h.update(json.dumps([format, sorted((str(k), repr(v)) for k, v in options.items()), _code_hash(reader)]).encode())
-    return h.hexdigest()[:32]
+    h.update(json.dumps([format, sorted((str(k), repr(v)) for k, v in options.items())]).encode())
+    return h.hexdigest()
 
 
-def read_cached(path: Path, format: str, options: Mapping[str, Any], reader: Callable[..., base.Dataset]
-                ) -> base.Dataset:
-    """``reader(path, **options)``, through the disk cache when ``path`` is a single file."""
+def _entry_name(digest: str, reader: Callable[..., base.Dataset]) -> str:
+    return hashlib.sha256(f"{digest}:{_code_hash(reader)}".encode()).hexdigest()[:32]
+
+
+def cache_key(path: Path, format: str, options: Mapping[str, Any], reader: Callable[..., base.Dataset]) -> str:
+    return _entry_name(source_digest(path, format, options), reader)
+
+
+def write_shipped(dest: Path, path: Path, format: str, options: Mapping[str, Any],
+                  reader: Callable[..., base.Dataset]) -> base.Dataset:
+    """Parse ``path`` and write its arrays to ``dest`` (atomically), stamped with the file's ``source_digest``."""
+    dataset = reader(Path(path), **dict(options))
+    stamp = {"shipped_version": np.array(SHIPPED_VERSION),
+             "source_digest": np.array(source_digest(Path(path), format, options))}
+    write_npz(Path(dest), **dataset_to_arrays(dataset), **stamp)
+    return dataset
+
+
+def read_shipped(dest: Path, digest: str) -> base.Dataset | None:
+    """The dataset shipped at ``dest`` if it was parsed from a file with this ``digest``; else None (never raises)."""
+    if not dest.is_file():
+        return None
+    try:
+        arrays = read_npz(dest)
+        if str(arrays["shipped_version"]) != SHIPPED_VERSION or str(arrays["source_digest"]) != digest:
+            log.info("shipped arrays %s do not belong to this file version; parsing it instead", dest)
+            return None
+        return dataset_from_arrays(arrays)
+    except (OSError, ValueError, KeyError, TypeError, base.DatasetError) as exc:
+        log.warning("shipped arrays %s are unreadable (%s); parsing the file instead", dest, exc)
+        return None
+
+
+def _read_from(dataset: base.Dataset, path: Path) -> base.Dataset:
+    """Arrays parsed from the same bytes at another place (a copy, another checkout) say where the file is now.
+    The name an importer derives from the path is not restored: callers name the dataset (``Source.read``)."""
+    if dataset.provenance.get("path") == str(path):
+        return dataset
+    return dataclasses.replace(dataset, provenance={**dataset.provenance, "path": str(path)})
+
+
+def read_cached(path: Path, format: str, options: Mapping[str, Any], reader: Callable[..., base.Dataset],
+                shipped: Path | None = None) -> base.Dataset:
+    """``reader(path, **options)``, from ``shipped`` arrays when they match the file, else through the disk cache
+    when ``path`` is a single file."""
     path = Path(path)
     if not path.is_file():
         return reader(path, **dict(options))
-    entry = cache_dir("datasets") / f"{cache_key(path, format, options, reader)}.npz"
+    digest = source_digest(path, format, options)
+    if shipped is not None and (dataset := read_shipped(Path(shipped), digest)) is not None:
+        return _read_from(dataset, path)
+    entry = cache_dir("datasets") / f"{_entry_name(digest, reader)}.npz"
     if entry.is_file():
         try:
-            return dataset_from_arrays(read_npz(entry))
+            return _read_from(dataset_from_arrays(read_npz(entry)), path)
         except (OSError, ValueError, KeyError, TypeError, base.DatasetError):
             pass  # a damaged entry: parse the file again and replace it
     dataset = reader(path, **dict(options))

@@ -5,7 +5,8 @@ looked up under ``$ALCORE_SHARED_DATASETS`` or ``<repo root>/../shared/datasets`
 register later with ``priority=BUNDLED_PRIORITY`` so ``list_datasets`` shows them first.
 
 A named dataset that is one file is parsed once per machine and then read back from a disk cache of arrays
-(``parsed_cache``; a bundled pool loads in well under 0.1 s instead of about 1 s, which matters for the app's start).
+(``parsed_cache``; a bundled pool loads in well under 0.1 s instead of about 1 s, which matters for the app's start);
+bundled pools ship those arrays (``data/parsed/``), so this holds from the very first start on a machine.
 In the process, loading is cached too: the same path with the same file sizes and mtimes gives back the same
 ``Dataset`` object (callers must treat it as read-only). Folder sources (e.g. Carbon-24's 2032 CIFs, 3.4-3.9 s cold)
 are parsed each time.
@@ -26,6 +27,7 @@ from alcore.datasets.importers import IMPORTERS
 from alcore.datasets.loading import load_file
 from alcore.datasets.parsed_cache import read_cached
 from alcore.pools import DATA_DIR as BUNDLED_DATA_DIR
+from alcore.pools import shipped_parsed_path
 from alcore.registry import Registry
 
 SHARED_ENV = "ALCORE_SHARED_DATASETS"
@@ -58,6 +60,8 @@ class Source:
     priority: int = SHARED_PRIORITY
     options: Mapping[str, Any] = field(default_factory=dict)  # extra keyword arguments for the importer
     provenance: Mapping[str, Any] = field(default_factory=dict)
+    # the file's parsed arrays shipped beside it (bundled pools), read instead of parsing while they match the file
+    parsed: Callable[[], Path] | None = None
 
     def path(self) -> Path:
         return Path(self.location())
@@ -67,7 +71,8 @@ class Source:
 
     def read(self) -> Dataset:
         """Parse the source (no caching); the dataset is named after the source."""
-        dataset = read_cached(self.path(), self.format, self.options, IMPORTERS.get(self.format))
+        shipped = self.parsed() if self.parsed is not None else None
+        dataset = read_cached(self.path(), self.format, self.options, IMPORTERS.get(self.format), shipped=shipped)
         provenance = {**dataset.provenance, "source": self.name, **dict(self.provenance)}
         return dataclasses.replace(dataset, name=self.name, provenance=provenance)
 
@@ -237,6 +242,7 @@ for _system, _label in BUNDLED_SYSTEMS.items():
         description=_bundled_description(_system, _label),
         format="extxyz",
         location=(lambda s=_system: BUNDLED_DATA_DIR / f"{s}.extxyz.gz"),
+        parsed=(lambda s=_system: shipped_parsed_path(s)),
         priority=BUNDLED_PRIORITY,
         provenance={"bundled": True, "manifest": f"data/{_system}.manifest.json",
                     "labels": "CHGNet universal potential (surrogate of Materials-Project-style PBE/PBE+U)"},

@@ -14,3 +14,8 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 """Where the bundled pools live: ``<repo>/data``."""
 
 POOL_SYSTEMS = ("C", "Si", "Fe", "TiO2")
+
+
+def shipped_parsed_path(system: str, out: Path = DATA_DIR) -> Path:
+    """Where a pool's parsed arrays ship (``data/parsed/<system>.npz``): the app reads them instead of parsing."""
+    return Path(out) / "parsed" / f"{system}.npz"

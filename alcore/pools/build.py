@@ -8,7 +8,9 @@
   polymorph sanity checks with their numbers, stage timings, file sizes, each structure's parent;
 - ``features/<descriptor>-<cache key>.npz``: raw descriptor features (float32) for every registered family, named by
   the same key as the descriptor cache, so the app never recomputes them;
-- ``embeddings/TiO2-<descriptor>.npz``: the 2-D UMAP map per family, stamped with fingerprint and params hash.
+- ``embeddings/TiO2-<descriptor>.npz``: the 2-D UMAP map per family, stamped with fingerprint and params hash;
+- ``parsed/TiO2.npz``: the pool's parsed arrays, stamped with the pool file's digest, so the app's first start on a
+  machine does not parse the extxyz (about 1 s; ``python -m alcore data parse`` rewrites them alone).
 
 Relaxations: every textbook prototype (kind ``polymorph``) is relaxed (their relaxed energies feed the sanity checks)
 plus a seeded subset of the other candidates, to ``n_relax`` in total; each adds its middle and final frame as kind
@@ -31,7 +33,7 @@ from ase import Atoms
 from alcore.atomic import write_json, write_npz
 from alcore.datasets.base import Dataset
 from alcore.datasets.importers.extxyz import read_extxyz, write_extxyz
-from alcore.pools import DATA_DIR, POOL_SYSTEMS
+from alcore.pools import DATA_DIR, POOL_SYSTEMS, shipped_parsed_path
 from alcore.pools.curate import MAX_FORCE, curate, reduced_formula
 
 log = logging.getLogger(__name__)
@@ -184,6 +186,7 @@ def build_pool(
     )
     pool_path = write_extxyz(dataset, out / f"{system}.extxyz.gz")
     written = read_pool(pool_path)
+    ship_parsed(pool_path, system, out)
     lap("write")
 
     shipped: dict[str, Any] = {}
@@ -254,6 +257,32 @@ def read_pool(pool_path: Path) -> Dataset:
     """The pool as the app will see it: read back from the file (8-decimal positions), named like its source."""
     dataset = read_extxyz(pool_path)
     return dataclasses.replace(dataset, name=pool_path.name.split(".")[0])
+
+
+def ship_parsed(pool_path: Path, system: str, out: Path) -> Path:
+    """The pool's parsed arrays, as the app's ``Source`` reads them (extxyz importer, no options), beside the pool."""
+    from alcore.datasets.importers import IMPORTERS
+    from alcore.datasets.parsed_cache import write_shipped
+
+    dest = shipped_parsed_path(system, out)
+    write_shipped(dest, pool_path, "extxyz", {}, IMPORTERS.get("extxyz"))
+    return dest
+
+
+def ship_parsed_all(out_dir: str | Path | None = None, *, systems: Sequence[str] = POOL_SYSTEMS,
+                    report: Report | None = None) -> list[Path]:
+    """Rewrite the parsed arrays of the pools already in ``out_dir`` (after an importer change; seconds, no CHGNet)."""
+    say = report or (lambda msg: log.info(msg))
+    out = Path(out_dir) if out_dir is not None else DATA_DIR
+    written = []
+    for system in systems:
+        pool = out / f"{system}.extxyz.gz"
+        if not pool.is_file():
+            say(f"{system}: no pool at {pool}; skipped")
+            continue
+        written.append(ship_parsed(pool, system, out))
+        say(f"{system}: parsed arrays -> {written[-1]}")
+    return written
 
 
 def ship_features_and_embeddings(dataset: Dataset, system: str, out: Path, *, report: Report) -> dict[str, Any]:
@@ -438,6 +467,7 @@ def embed_all(out_dir: str | Path | None = None, *, systems: Sequence[str] = POO
         manifest_path = out / f"{system}.manifest.json"
         manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
         written = read_pool(pool)
+        ship_parsed(pool, system, out)
         manifest["shipped"] = ship_features_and_embeddings(written, system, out, report=say)
         manifest["dataset_fingerprint"] = written.fingerprint()
         if manifest_path.is_file():

@@ -43,7 +43,8 @@ python -m alcore datasets                                              # lists t
    match; the first is kept).
 5. **Shipped extras**: raw descriptor features for every descriptor family (`features/`, float32, named by the
    descriptor cache key) and a 2-D UMAP map per family (`embeddings/`, stamped with the dataset fingerprint and a
-   params hash; a stale file is ignored and recomputed).
+   params hash; a stale file is ignored and recomputed), and each pool's parsed arrays (`parsed/`, stamped with the
+   pool file's SHA-256 and used only while it matches), so the app's first start does not parse the extxyz.
 """
 
 
@@ -91,7 +92,8 @@ def render_card(manifests: dict[str, dict[str, Any]], budget: dict[str, Any] | N
     lines.append("\n## Rebuilding\n")
     lines.append("```\npip install -r requirements-build.txt      # chgnet, pyxtal (build only)\n"
                  "python -m alcore data build --all --seed 0   # all four pools, features, maps, this card\n"
-                 "python -m alcore data embed                  # only redo the shipped features and UMAP maps\n```")
+                 "python -m alcore data embed                  # only redo the shipped features and UMAP maps\n"
+                 "python -m alcore data parse                  # only redo the parsed arrays (after an importer change)\n```")
     if manifests:
         total = sum(m["build_time_s"] for m in manifests.values())
         lines.append(f"\nLast full build: {total / 60:.1f} min in total.")

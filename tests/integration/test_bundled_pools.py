@@ -43,6 +43,34 @@ def test_pool_loads_by_name_with_complete_labels(pool):
     assert manifest["dataset_fingerprint"] == dataset.fingerprint()
 
 
+def test_shipped_parsed_arrays_equal_a_fresh_parse_and_are_what_loads(pool, monkeypatch):
+    """The arrays in data/parsed/ are what the extxyz importer reads from the pool today, byte for byte, and loading
+    the pool by name uses them (no parse). If this fails after an importer change: ``python -m alcore data parse``."""
+    from alcore.datasets import sources
+    from alcore.datasets.importers import IMPORTERS
+    from alcore.datasets.parsed_cache import dataset_to_arrays, read_shipped, source_digest
+    from alcore.pools import shipped_parsed_path
+
+    system, loaded, _ = pool
+    path, shipped_path = DATA_DIR / f"{system}.extxyz.gz", shipped_parsed_path(system)
+    assert shipped_path.is_file(), f"{shipped_path} missing: run python -m alcore data parse"
+    shipped = read_shipped(shipped_path, source_digest(path, "extxyz", {}))
+    assert shipped is not None, f"{shipped_path} is stale for {path.name}: run python -m alcore data parse"
+    fresh, ours = dataset_to_arrays(IMPORTERS.get("extxyz")(path)), dataset_to_arrays(shipped)
+    assert sorted(fresh) == sorted(ours)
+    for key in fresh:
+        assert fresh[key].dtype == ours[key].dtype and np.array_equal(fresh[key], ours[key]), key
+
+    def no_parse(*args, **kwargs):
+        raise AssertionError("the bundled pool was parsed although its arrays ship")
+
+    monkeypatch.setattr(IMPORTERS, "get", lambda name: no_parse)
+    sources.clear_memory_cache()
+    again = sources.SOURCES.get(system).read()
+    assert again.fingerprint() == loaded.fingerprint() == shipped.fingerprint()
+    assert again.provenance["path"] == str(path)  # this checkout's file, not the one the arrays were made from
+
+
 def test_pool_files_fit_the_size_budget(pool):
     system, _, manifest = pool
     assert (DATA_DIR / manifest["file"]).stat().st_size <= 5 * 1024**2

@@ -112,3 +112,46 @@ def test_bundled_pool_reads_back_identically():
     first = load_dataset("Si")
     clear_memory_cache()
     assert _same(load_dataset("Si"), first)
+
+
+def test_shipped_arrays_are_read_instead_of_parsing(tmp_path):
+    from alcore.datasets.parsed_cache import write_shipped
+
+    path = write_extxyz(_dataset(), tmp_path / "pool.extxyz.gz")
+    shipped = write_shipped(tmp_path / "parsed" / "pool.npz", path, "extxyz", {}, read_extxyz)
+
+    def no_parse(p):
+        raise AssertionError("parsed although matching arrays ship")
+
+    assert _same(read_cached(path, "extxyz", {}, no_parse, shipped=tmp_path / "parsed" / "pool.npz"), shipped)
+    assert _same(shipped, read_extxyz(path))
+
+
+@pytest.mark.parametrize("damage", ["edited pool", "other options", "garbage", "missing"])
+def test_stale_or_damaged_shipped_arrays_are_ignored(tmp_path, damage):
+    from alcore.datasets.parsed_cache import read_shipped, source_digest, write_shipped
+
+    path = write_extxyz(_dataset(), tmp_path / "pool.extxyz")
+    dest = tmp_path / "pool.npz"
+    write_shipped(dest, path, "extxyz", {}, read_extxyz)
+    options = {}
+    if damage == "edited pool":
+        write_extxyz(_dataset().subset([0, 2]), path)
+    elif damage == "other options":
+        options = {"x": 1}
+    elif damage == "garbage":
+        dest.write_bytes(b"PK\x03\x04 not really a zip")
+    else:
+        dest.unlink()
+    assert read_shipped(dest, source_digest(path, "extxyz", options)) is None
+    got = read_cached(path, "extxyz", options, lambda p, **kwargs: read_extxyz(p), shipped=dest)
+    assert _same(got, read_extxyz(path))
+
+
+def test_a_cached_parse_says_where_the_file_is_now(tmp_path):
+    first = write_extxyz(_dataset(), tmp_path / "a" / "pool.extxyz")
+    moved = tmp_path / "b" / "pool.extxyz"
+    moved.parent.mkdir()
+    moved.write_bytes(first.read_bytes())
+    read_cached(first, "extxyz", {}, read_extxyz)
+    assert read_cached(moved, "extxyz", {}, read_extxyz).provenance["path"] == str(moved)

@@ -317,6 +317,26 @@ def test_tiny_build_ships_features_and_embeddings_that_the_pipeline_finds(tiny_b
     assert set(manifest_on_disk["parents"]) == set(pool.ids)
 
 
+@pytest.mark.slow
+def test_tiny_build_ships_parsed_arrays_and_data_parse_rewrites_them(tiny_build, tmp_path):
+    from alcore.cli import main
+    from alcore.datasets.importers.extxyz import read_extxyz
+    from alcore.datasets.parsed_cache import read_shipped, source_digest
+    from alcore.pools import shipped_parsed_path
+
+    out, _ = tiny_build
+    pool_path = out / "Si.extxyz.gz"
+    shipped = read_shipped(shipped_parsed_path("Si", out), source_digest(pool_path, "extxyz", {}))
+    assert shipped is not None and shipped.fingerprint() == read_extxyz(pool_path).fingerprint()
+    copy = tmp_path / "data"
+    copy.mkdir()
+    (copy / "Si.extxyz.gz").write_bytes(pool_path.read_bytes())
+    assert main(["data", "parse", "--out", str(copy), "--quiet"]) == 0
+    assert shipped_parsed_path("Si", copy).read_bytes() and not shipped_parsed_path("C", copy).exists()
+    again = read_shipped(shipped_parsed_path("Si", copy), source_digest(copy / "Si.extxyz.gz", "extxyz", {}))
+    assert again is not None and again.fingerprint() == shipped.fingerprint()
+
+
 def test_sanity_checks_report_numbers_and_missing_prototypes():
     from alcore.pools.build import sanity_checks
 
