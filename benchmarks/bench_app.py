@@ -118,6 +118,17 @@ def drop_os_cache() -> str | None:
     return None
 
 
+def machine_reference() -> float:
+    """Seconds for a fixed pure-Python loop (best of 3): how fast this machine was when the rows were taken. A shared
+    virtual machine varies by a third over a day; compare rows taken at similar reference times."""
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        sum(range(20_000_000))
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
 def p90(values: list[float]) -> float:
     return statistics.quantiles(values, n=10, method="inclusive")[-1] if len(values) > 1 else values[0]
 
@@ -173,7 +184,8 @@ def main() -> int:
             if server is not None:
                 server.stop()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"\napp benchmark: {os.cpu_count()} CPUs, load average {load} (other work on the machine slows every row)")
+    print(f"\napp benchmark: {os.cpu_count()} CPUs, load average {load} (other work on the machine slows every row); "
+          f"machine reference {machine_reference():.2f} s (a fixed Python loop; lower = faster machine)")
     width = max(len(r[0]) for r in rows)
     print(f"{'measurement':<{width}}  {'measured':>9}  {'target':>7}  ok")
     for name, value, target, ok in rows:
