@@ -136,11 +136,16 @@ def cache_key(path: Path, format: str, options: Mapping[str, Any], reader: Calla
 
 def write_shipped(dest: Path, path: Path, format: str, options: Mapping[str, Any],
                   reader: Callable[..., base.Dataset]) -> base.Dataset:
-    """Parse ``path`` and write its arrays to ``dest`` (atomically), stamped with the file's ``source_digest``."""
+    """Parse ``path`` and write its arrays to ``dest`` (atomically), stamped with the file's ``source_digest``.
+    The provenance keeps only the file's name: this machine's folders do not belong in a shipped file, and reading
+    it back records where the file is then (``read_cached``)."""
     dataset = reader(Path(path), **dict(options))
+    portable = dataset
+    if "path" in dataset.provenance:
+        portable = dataclasses.replace(dataset, provenance={**dataset.provenance, "path": Path(path).name})
     stamp = {"shipped_version": np.array(SHIPPED_VERSION),
              "source_digest": np.array(source_digest(Path(path), format, options))}
-    write_npz(Path(dest), **dataset_to_arrays(dataset), **stamp)
+    write_npz(Path(dest), **dataset_to_arrays(portable), **stamp)
     return dataset
 
 

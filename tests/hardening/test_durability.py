@@ -259,6 +259,7 @@ NOT_DURABLE = {
     ("alcore/bench/paper_report.py", "savefig"): "into atomic_path's temporary file",
     ("alcore/datasets/upload.py", "open"): "a scratch copy of an upload in a private mkdtemp folder, then deleted",
     ("benchmarks/bench_select.py", "write_text"): "/proc/self/clear_refs: a kernel control file, not data",
+    ("benchmarks/bench_app.py", "write_text"): "/proc/sys/vm/drop_caches: a kernel control file, not data",
 }
 
 

@@ -48,27 +48,30 @@ def test_shipped_parsed_arrays_equal_a_fresh_parse_and_are_what_loads(pool, monk
     the pool by name uses them (no parse). If this fails after an importer change: ``python -m alcore data parse``."""
     from alcore.datasets import sources
     from alcore.datasets.importers import IMPORTERS
-    from alcore.datasets.parsed_cache import dataset_to_arrays, read_shipped, source_digest
+    from alcore.datasets.parsed_cache import dataset_to_arrays, read_cached, read_shipped, source_digest
     from alcore.pools import shipped_parsed_path
 
     system, loaded, _ = pool
     path, shipped_path = DATA_DIR / f"{system}.extxyz.gz", shipped_parsed_path(system)
     assert shipped_path.is_file(), f"{shipped_path} missing: run python -m alcore data parse"
-    shipped = read_shipped(shipped_path, source_digest(path, "extxyz", {}))
-    assert shipped is not None, f"{shipped_path} is stale for {path.name}: run python -m alcore data parse"
+    stored = read_shipped(shipped_path, source_digest(path, "extxyz", {}))
+    assert stored is not None, f"{shipped_path} is stale for {path.name}: run python -m alcore data parse"
+    assert stored.provenance["path"] == path.name  # no folder of the machine that wrote it
+
+    def no_parse(*args, **kwargs):
+        raise AssertionError("the bundled pool was parsed although its arrays ship")
+
+    shipped = read_cached(path, "extxyz", {}, no_parse, shipped=shipped_path)
     fresh, ours = dataset_to_arrays(IMPORTERS.get("extxyz")(path)), dataset_to_arrays(shipped)
     assert sorted(fresh) == sorted(ours)
     for key in fresh:
         assert fresh[key].dtype == ours[key].dtype and np.array_equal(fresh[key], ours[key]), key
 
-    def no_parse(*args, **kwargs):
-        raise AssertionError("the bundled pool was parsed although its arrays ship")
-
     monkeypatch.setattr(IMPORTERS, "get", lambda name: no_parse)
     sources.clear_memory_cache()
     again = sources.SOURCES.get(system).read()
     assert again.fingerprint() == loaded.fingerprint() == shipped.fingerprint()
-    assert again.provenance["path"] == str(path)  # this checkout's file, not the one the arrays were made from
+    assert again.provenance["path"] == str(path)  # this checkout's file
 
 
 def test_pool_files_fit_the_size_budget(pool):
