@@ -119,8 +119,9 @@ def drop_os_cache() -> str | None:
 
 
 def machine_reference() -> float:
-    """Seconds for a fixed pure-Python loop (best of 3): how fast this machine was when the rows were taken. A shared
-    virtual machine varies by a third over a day; compare rows taken at similar reference times."""
+    """Seconds for a fixed pure-Python loop (best of 3): a rough, single-core indicator of the machine's speed when
+    the rows were taken. It does not see everything: on the shared development VM the launch rows varied by a fifth
+    between runs while this stayed within 0.25-0.28 s, so compare rows over several runs, not one."""
     best = float("inf")
     for _ in range(3):
         t0 = time.perf_counter()
