@@ -3,8 +3,8 @@
     python benchmarks/bench_app.py [--steps 10] [--seeds 5] [--drop-os-cache]
 
 (a) start: from launching ``streamlit run app.py`` to an interactive Explore page (the pool's structure map drawn,
-Step enabled): once with an empty cache folder (the first launch on a machine) and once more with that cache (every
-later launch); with ``--drop-os-cache`` (root only, Linux) also a first launch right after the kernel's file cache
+as the SVG starting map or the Plotly map, and Step enabled): once with an empty cache folder (the first launch on a
+machine) and once more with that cache (every later launch); with ``--drop-os-cache`` (root only, Linux) also a first launch right after the kernel's file cache
 was dropped, as after a reboot, when every imported module is read from disk;
 (b) step: Step click -> the "Labels used" metric updated, and -> the run finished with every chart drawn (the
 browser idle again), median and p90 over ``--steps``, timed with the page's own clock;
@@ -38,7 +38,8 @@ from tests.browser.driver import (  # noqa: E402
 
 TIMEOUT_MS = 600_000
 COMPARE_STRATEGIES = ("random", "uncertainty", "diversity", "kcenter")
-POOL_MAP = ".st-key-map_start .js-plotly-plot, .st-key-map .js-plotly-plot"  # not the placeholder drawn before it
+# the starting map (SVG, while round 0 trains) or the interactive map; never the placeholder chart
+POOL_MAP = ".st-key-map_start svg.start-map, .st-key-map .js-plotly-plot"
 
 
 def time_start(page, cache: Path) -> tuple[float, object]:

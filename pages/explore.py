@@ -6,29 +6,23 @@ import time
 
 import streamlit as st
 
+from alcore.descriptors import DESCRIPTORS
+from alcore.insight import calibration, explain_pick, map_frame, round_metrics, why_selected
+from alcore.strategies import STRATEGIES
+from ui import explore_state as es
+from ui.datasets import dataset_labels, dataset_names, get_dataset, map_or_projection, problem_for
+from ui.errors import user_errors
 from ui.entry import through_app
+from ui.explore_settings import DATASET, build_config, view_settings, run_settings
+from ui.explore_exports import export_buttons
+from ui.figures import explore as figs
 from ui.figures.style import loading_placeholder
+from ui.urlstate import publish, restore
 
 through_app()
 
 st.title("Explore active learning, round by round")
-# A new session: draw an empty chart at once, so the browser loads its chart library (about 1.5 s) while this first
-# run imports the science stack and reads the pool, instead of after (benchmarks/bench_app.py measures the start).
-warmup = st.empty()
-if "explore" not in st.session_state:
-    warmup.plotly_chart(loading_placeholder("Loading the pool and its structure map…"), key="map_loading")
-
-# The imports below are placed after the first element on purpose (see above).
-from alcore.descriptors import DESCRIPTORS  # noqa: E402
-from alcore.insight import calibration, explain_pick, map_frame, round_metrics, why_selected  # noqa: E402
-from alcore.strategies import STRATEGIES  # noqa: E402
-from ui import explore_state as es  # noqa: E402
-from ui.datasets import dataset_labels, dataset_names, get_dataset, map_or_projection, problem_for  # noqa: E402
-from ui.errors import user_errors  # noqa: E402
-from ui.explore_settings import DATASET, build_config, view_settings, run_settings  # noqa: E402
-from ui.explore_exports import export_buttons  # noqa: E402
-from ui.figures import explore as figs  # noqa: E402
-from ui.urlstate import publish, restore  # noqa: E402
+NEW_SESSION = "explore" not in st.session_state  # its first run draws a placeholder chart (see below)
 
 names = dataset_names()
 if not names:
@@ -113,14 +107,20 @@ if not state.rounds:  # a new run: show where it starts at once, then train roun
     ids, formulas, kinds = dataset_labels(config.dataset)
     embedding, axis, note = map_or_projection(config.dataset, problem, config.descriptor)
     st.metric("Labels used", len(state.labelled))
-    st.plotly_chart(figs.structure_map(map_frame(state, None, embedding, ids, formulas, kinds), show_random=False,
-                                       axis=axis, title="Starting point: the initial labelled set in the pool"),
-                    key="map_start")
-    warmup.empty()
+    # Plain SVG, so the map and Step appear before the browser has loaded its chart library (about 1.5 s on 2 cores);
+    # an empty chart below makes it load that library while round 0 trains (benchmarks/bench_app.py measures this).
+    start = map_frame(state, None, embedding, ids, formulas, kinds)
+    with st.container(key="map_start"):
+        st.markdown(figs.start_map_svg(start, "Starting point: the initial labelled set in the pool", axis),
+                    unsafe_allow_html=True)
+    warmup = st.empty()
+    if NEW_SESSION:
+        warmup.plotly_chart(loading_placeholder("Training round 0; the interactive charts follow…"), key="map_loading")
     with st.spinner(f"Training the committee on the {len(state.labelled)} initial labels…"):
         trained = 0
         with user_errors("Training the first committee"):
             trained = es.advance(s, 1)
+    warmup.empty()
     if not trained:
         st.stop()
     st.rerun()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -104,6 +106,46 @@ def structure_map(
         ))
     axes = dict(xaxis=dict(showticklabels=False, title=f"{axis} 1"), yaxis=dict(showticklabels=False, title=f"{axis} 2"))
     return figure(traces, axes, title, height=520, width=680)
+
+
+START_MAP_ROLES = ("pool", "labelled")  # drawn in this order: the labelled set on top
+START_MAP_SIZE = (680, 520)
+START_MAP_RADIUS = {"pool": 3.0, "labelled": 4.5}
+
+
+def start_map_svg(frame: pd.DataFrame, title: str, axis: str = "UMAP") -> str:
+    """The starting point (initial labelled set in the pool) as plain SVG markup, with a tooltip per point.
+
+    Shown while a new session trains its first committee: it needs none of the browser's chart library (a 4.7 MB
+    bundle that takes the browser about 1.5 s to load on a 2-core machine), so the map and the Step button appear at
+    once; the interactive Plotly map replaces it when round 0 is done. All text is escaped (ids come from uploads)."""
+    width, height = START_MAP_SIZE
+    pad, top = 20.0, 44.0
+    shown = frame[frame.role.isin(START_MAP_ROLES)]
+    x, y = shown.x.to_numpy(dtype=float), shown.y.to_numpy(dtype=float)
+    span = lambda v: (float(v.min()), float(v.max()) - float(v.min()) or 1.0) if len(v) else (0.0, 1.0)  # noqa: E731
+    (x0, dx), (y0, dy) = span(x), span(y)
+    parts = [f'<svg class="start-map" role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+             f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif">',
+             f"<title>{escape(title)}</title>",
+             f'<text x="{pad}" y="18" font-size="15">{escape(title)}</text>']
+    legend_x = pad
+    for role in START_MAP_ROLES:
+        part = shown[shown.role == role]
+        parts.append(f'<circle cx="{legend_x + 5}" cy="32" r="{START_MAP_RADIUS[role]}" '
+                     f'fill="{ROLE_COLOURS[role]}"/><text x="{legend_x + 14}" y="36" font-size="12">'
+                     f"{role} ({len(part)})</text>")
+        legend_x += 120
+        for row in part.itertuples(index=False):
+            cx = pad + (row.x - x0) / dx * (width - 2 * pad)
+            cy = top + (1.0 - (row.y - y0) / dy) * (height - top - pad)
+            lines = (f"{row.formula} ({role})", f"id {row.id}", str(row.kind), f"target {row.target:.3f} eV/atom")
+            parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{START_MAP_RADIUS[role]}" '
+                         f'fill="{ROLE_COLOURS[role]}" fill-opacity="{0.5 if role == "pool" else 0.9}">'
+                         f"<title>{'&#10;'.join(escape(line) for line in lines)}</title></circle>")
+    parts.append(f'<text x="{width / 2}" y="{height - 4}" font-size="12" text-anchor="middle">'
+                 f"{escape(axis)} 1 (horizontal), {escape(axis)} 2 (vertical)</text></svg>")
+    return "".join(parts)
 
 
 def std_histogram(current: RoundRecord, previous: RoundRecord | None) -> go.Figure:
