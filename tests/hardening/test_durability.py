@@ -34,7 +34,7 @@ from alcore.runs import load_run
 from alcore.sources.cache import cached_pools, find_cached
 from alcore.sweep import SweepStore, load_grid, run_sweep, serial_executor
 from tests.hardening import killer
-from tests.hardening.project_files import REPO, project_files
+from tests.hardening.project_files import REPO, audit_project
 from tests.synthetic import small_si_c_dataset
 
 ATOMIC = ("mkstemp#1", "half#1", "fsync#1", "replace#1", "replaced#1")
@@ -305,20 +305,15 @@ def _write_sites(source: str) -> list[tuple[int, str]]:
 
 
 def test_every_file_write_goes_through_alcore_atomic():
-    files = project_files()
-    used, raw = set(), []
-    for path in files:
-        relative = path.relative_to(REPO).as_posix()
-        for line, what in _write_sites(path.read_text(encoding="utf-8")):
-            key = (relative, "*") if (relative, "*") in NOT_DURABLE else (relative, what)
-            if key in NOT_DURABLE:
-                used.add(key)
-            else:
-                raw.append(f"{relative}:{line}: {what}")
+    def writes(relative: str, source: str):
+        for line, what in _write_sites(source):
+            yield line, (relative, "*") if (relative, "*") in NOT_DURABLE else (relative, what), what
+
+    raw, unused, n_files = audit_project(writes, NOT_DURABLE)
     assert raw == [], "files written without alcore.atomic:\n" + "\n".join(raw)
-    assert used == set(NOT_DURABLE), f"allow-list entries no longer needed: {set(NOT_DURABLE) - used}"
-    assert len(files) > 100
-    print(f"\naudited {len(files)} files: every durable write goes through alcore.atomic")
+    assert not unused, f"allow-list entries no longer needed: {unused}"
+    assert n_files > 100
+    print(f"\naudited {n_files} files: every durable write goes through alcore.atomic")
 
 
 def test_the_write_audit_finds_raw_writes():

@@ -35,7 +35,7 @@ from alcore.sources.pool import Pool, pool_name
 from alcore.sweep import SweepStore
 from tests import fetch_server
 from tests.fetch_server import services  # noqa: F401 - a fixture
-from tests.hardening.project_files import REPO, project_files
+from tests.hardening.project_files import REPO, audit_project
 from ui.explore_exports import file_stem
 
 
@@ -134,20 +134,15 @@ def scan_source(source: str) -> list[tuple[int, str, str, str]]:
 
 
 def test_no_unpickling_or_code_loading_anywhere_in_the_code():
-    files = project_files()
-    used, problems = set(), []
-    for path in files:
-        relative = path.relative_to(REPO).as_posix()
-        for line, rule, detail, why in scan_source(path.read_text(encoding="utf-8")):
-            key = (relative, rule, detail)
-            if key in ALLOWED:
-                used.add(key)
-            else:
-                problems.append(f"{relative}:{line}: {detail} ({why})")
+    def unsafe_uses(relative: str, source: str):
+        for line, rule, detail, why in scan_source(source):
+            yield line, (relative, rule, detail), f"{detail} ({why})"
+
+    problems, unused, n_files = audit_project(unsafe_uses, ALLOWED)
     assert problems == [], "unsafe uses:\n" + "\n".join(problems)
-    assert used == set(ALLOWED), f"allow-list entries no longer needed: {set(ALLOWED) - used}"
-    assert len(files) > 100
-    print(f"\nscanned {len(files)} files; {len(ALLOWED)} allow-listed uses")
+    assert not unused, f"allow-list entries no longer needed: {unused}"
+    assert n_files > 100
+    print(f"\nscanned {n_files} files; {len(ALLOWED)} allow-listed uses")
 
 
 def test_the_scan_finds_every_kind_of_unsafe_use():
