@@ -25,7 +25,7 @@ import platform
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 from ase import Atoms
@@ -275,14 +275,20 @@ def ship_parsed_all(out_dir: str | Path | None = None, *, systems: Sequence[str]
     say = report or (lambda msg: log.info(msg))
     out = Path(out_dir) if out_dir is not None else DATA_DIR
     written = []
-    for system in systems:
-        pool = out / f"{system}.extxyz.gz"
-        if not pool.is_file():
-            say(f"{system}: no pool at {pool}; skipped")
-            continue
+    for system, pool in _existing_pools(out, systems, say):
         written.append(ship_parsed(pool, system, out))
         say(f"{system}: parsed arrays -> {written[-1]}")
     return written
+
+
+def _existing_pools(out: Path, systems: Sequence[str], say: Report) -> Iterator[tuple[str, Path]]:
+    """(system, pool file) for each of ``systems`` whose pool is in ``out``; the missing ones are reported."""
+    for system in systems:
+        pool = out / f"{system}.extxyz.gz"
+        if pool.is_file():
+            yield system, pool
+        else:
+            say(f"{system}: no pool at {pool}; skipped")
 
 
 def ship_features_and_embeddings(dataset: Dataset, system: str, out: Path, *, report: Report) -> dict[str, Any]:
@@ -459,11 +465,7 @@ def embed_all(out_dir: str | Path | None = None, *, systems: Sequence[str] = POO
     say = report or (lambda msg: log.info(msg))
     out = Path(out_dir) if out_dir is not None else DATA_DIR
     done = {}
-    for system in systems:
-        pool = out / f"{system}.extxyz.gz"
-        if not pool.is_file():
-            say(f"{system}: no pool at {pool}; skipped")
-            continue
+    for system, pool in _existing_pools(out, systems, say):
         manifest_path = out / f"{system}.manifest.json"
         manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
         written = read_pool(pool)
