@@ -38,8 +38,8 @@ from tests.browser.driver import (  # noqa: E402
 
 TIMEOUT_MS = 600_000
 COMPARE_STRATEGIES = ("random", "uncertainty", "diversity", "kcenter")
-# the starting map (SVG, while round 0 trains) or the interactive map; never the placeholder chart
-POOL_MAP = ".st-key-map_start svg.start-map, .st-key-map .js-plotly-plot"
+# the starting map (an SVG image, while round 0 trains) or the interactive map; never the placeholder chart
+POOL_MAP = ".st-key-map_start img, .st-key-map .js-plotly-plot"
 
 
 def time_start(page, cache: Path) -> tuple[float, object]:

@@ -23,6 +23,7 @@ through_app()
 
 st.title("Explore active learning, round by round")
 NEW_SESSION = "explore" not in st.session_state  # its first run draws a placeholder chart (see below)
+CHART_LIBRARY_DELAY = 1.2  # s after the starting map: time for the browser to draw it and Step first
 
 names = dataset_names()
 if not names:
@@ -107,19 +108,25 @@ if not state.rounds:  # a new run: show where it starts at once, then train roun
     ids, formulas, kinds = dataset_labels(config.dataset)
     embedding, axis, note = map_or_projection(config.dataset, problem, config.descriptor)
     st.metric("Labels used", len(state.labelled))
-    # Plain SVG, so the map and Step appear before the browser has loaded its chart library (about 1.5 s on 2 cores);
-    # an empty chart below makes it load that library while round 0 trains (benchmarks/bench_app.py measures this).
+    # An inline image (see start_map_image), so the map and Step appear before the browser has loaded its chart library.
+    # Round 0 then trains in a second thread, and a moment later an empty chart makes the browser load that library
+    # while training goes on, so the full charts follow at once. (Sent together with the map, that chart held the
+    # whole page back until the library was loaded.) benchmarks/bench_app.py measures this.
     start = map_frame(state, None, embedding, ids, formulas, kinds)
+    title = "Starting point: the initial labelled set in the pool"
     with st.container(key="map_start"):
-        st.markdown(figs.start_map_svg(start, "Starting point: the initial labelled set in the pool", axis),
-                    unsafe_allow_html=True)
+        st.markdown(figs.start_map_image(start, title, axis))
     warmup = st.empty()
-    if NEW_SESSION:
-        warmup.plotly_chart(loading_placeholder("Training round 0; the interactive charts follow…"), key="map_loading")
+
+    def load_chart_library() -> None:
+        if NEW_SESSION:  # later runs have the library already
+            warmup.plotly_chart(loading_placeholder("Training round 0; the interactive charts follow…"),
+                                key="map_loading")
+
     with st.spinner(f"Training the committee on the {len(state.labelled)} initial labels…"):
         trained = 0
         with user_errors("Training the first committee"):
-            trained = es.advance(s, 1)
+            trained = es.advance_in_background(s, meanwhile=load_chart_library, after=CHART_LIBRARY_DELAY)
     warmup.empty()
     if not trained:
         st.stop()

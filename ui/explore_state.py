@@ -5,7 +5,8 @@ every run is an immutable ``RunState``, so stepping makes a new state and histor
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -44,6 +45,9 @@ class ExploreSession:
     active: str | None = None
     settings_key: str | None = None  # the sidebar config the page last saw
     n_branches: int = 0
+    # Held while a run is stepped, reset or branched. Streamlit starts a click's rerun (and its callback) while the
+    # previous run of the page may still be training in its own thread; the click then waits for that round.
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     @property
     def state(self) -> RunState | None:
@@ -95,28 +99,43 @@ def follow_settings(s: ExploreSession, config: RunConfig, problem: Problem) -> b
 def advance(s: ExploreSession, n_rounds: int, progress: Callable[[int, int], None] | None = None) -> int:
     """Step the shown run up to ``n_rounds`` times (fewer if its budget runs out); returns rounds made."""
     made = 0
-    for _ in range(n_rounds):
-        state = s.state
-        if state is None or state.done:
-            break
-        s.runs[s.active] = step(state)
-        made += 1
-        if progress is not None:
-            progress(made, n_rounds)
+    with s.lock:
+        label = s.active  # the run shown when asked; a settings change meanwhile shows another run, not this round
+        for _ in range(n_rounds):
+            state = s.runs.get(label) if label else None
+            if state is None or state.done:
+                break
+            s.runs[label] = step(state)
+            made += 1
+            if progress is not None:
+                progress(made, n_rounds)
     return made
+
+
+def advance_in_background(s: ExploreSession, meanwhile: Callable[[], None], after: float) -> int:
+    """``advance(s, 1)`` in a second thread; ``meanwhile()`` runs on the page's thread if the round is not done after
+    ``after`` seconds (the page draws something while it waits, which cannot be done from another thread)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        made = pool.submit(advance, s, 1)
+        if not wait([made], after).done:
+            meanwhile()
+        return made.result()
 
 
 def step_with_baseline(s: ExploreSession, with_baseline: bool) -> int:
-    """One round of the shown run. When the learning curve shows the random baseline, the baseline's matching round
-    is fitted at the same time in a second thread (torch releases the GIL), so a Step waits for one fit, not two."""
-    state = s.state
-    if not with_baseline or state is None or state.done:
-        return advance(s, 1)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        shadow = pool.submit(baseline, s, state, True, len(state.rounds) + 1)
-        made = advance(s, 1)
-        shadow.result()
-    return made
+    """One round of the shown run after the one on screen. When the learning curve shows the random baseline, the
+    baseline's matching round is fitted at the same time in a second thread (torch releases the GIL), so a Step waits
+    for one fit, not two. A click while round 0 trains (the page shows the starting map) waits for it, or makes it."""
+    with s.lock:
+        first = advance(s, 1) if s.state is not None and not s.state.rounds else 0
+        state = s.state
+        if not with_baseline or state is None or state.done:
+            return first + advance(s, 1)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            shadow = pool.submit(baseline, s, state, True, len(state.rounds) + 1)
+            made = advance(s, 1)
+            shadow.result()
+        return first + made
 
 
 def baseline(s: ExploreSession, state: RunState, enabled: bool = True, n_rounds: int | None = None
@@ -146,22 +165,24 @@ def related_runs(s: ExploreSession, state: RunState) -> dict[str, RunState]:
 
 def make_branch(s: ExploreSession, n_rounds_kept: int, config: RunConfig) -> str:
     """Branch the shown run after ``n_rounds_kept`` rounds with ``config``, step it once, and show it."""
-    parent_label, parent = s.active, s.state
-    if parent is None:
-        raise ValueError("there is no run to branch from yet")
-    child = step(branch(parent, n_rounds_kept, config))
-    s.n_branches += 1
-    label = f"branch {s.n_branches}: {strategy_label(config)} from round {n_rounds_kept} of {parent_label}"
-    s.runs[label] = child
-    s.active = label
-    return label
+    with s.lock:
+        parent_label, parent = s.active, s.state
+        if parent is None:
+            raise ValueError("there is no run to branch from yet")
+        child = step(branch(parent, n_rounds_kept, config))
+        s.n_branches += 1
+        label = f"branch {s.n_branches}: {strategy_label(config)} from round {n_rounds_kept} of {parent_label}"
+        s.runs[label] = child
+        s.active = label
+        return label
 
 
 def reset(s: ExploreSession) -> None:
     """Forget every run of this session (the next page run starts the current settings afresh)."""
-    s.runs.clear()
-    s.keys.clear()
-    s.baselines.clear()
-    s.active = None
-    s.settings_key = None
-    s.n_branches = 0
+    with s.lock:
+        s.runs.clear()
+        s.keys.clear()
+        s.baselines.clear()
+        s.active = None
+        s.settings_key = None
+        s.n_branches = 0

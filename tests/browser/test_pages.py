@@ -41,6 +41,39 @@ def test_explore_url_path_shows_explore(page, app_url):
     assert_healthy(page)
 
 
+SEEN_START_MAP = """
+window.__startMap = false;
+document.addEventListener('load', e => {  // load events do not bubble; caught on their way down
+  if (e.target.closest && e.target.closest('.st-key-map_start') && e.target.naturalWidth > 0) window.__startMap = true;
+}, true);
+"""
+
+
+def test_explore_draws_the_starting_map_then_the_interactive_one(page, app_url):
+    """A new session sees where the run starts (an SVG picture, drawn before the chart library has loaded) while
+    round 0 trains; the interactive map then takes its place."""
+    page.add_init_script(SEEN_START_MAP)
+    open_page(page, app_url + "/?seed=11&epochs=2000&members=10")  # a slow round 0: time to draw
+    assert page.evaluate("window.__startMap"), "the starting map was never drawn"
+    assert page.locator(".st-key-map_start").count() == 0
+    page.locator(".st-key-map .js-plotly-plot").wait_for(state="visible")
+    assert_healthy(page)
+
+
+def test_explore_step_clicked_while_round_zero_trains_counts_once(page, app_url):
+    """Step is enabled as soon as the starting map is up; a click then waits for round 0 and makes round 1."""
+    page.goto(app_url + "/?seed=12&epochs=2000&members=10")  # a slow round 0: the click lands during training
+    page.locator(".st-key-map_start img").wait_for(state="visible")
+    step = page.get_by_role("button", name="Step", exact=True)
+    assert step.is_enabled()
+    step.click()
+    wait_metric_change(page, "Labels used", "30")
+    wait_idle(page)
+    assert metric_value(page, "Labels used") == str(30 + BATCH_SIZE)
+    assert page.locator(".st-key-round").count() == 1  # the round slider: rounds 0 and 1
+    assert_healthy(page)
+
+
 def test_explore_step_labels_one_more_batch(page, app_url):
     open_page(page, app_url + "/")
     step = page.get_by_role("button", name="Step", exact=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from html import escape
 
 import numpy as np
@@ -114,11 +115,8 @@ START_MAP_RADIUS = {"pool": 3.0, "labelled": 4.5}
 
 
 def start_map_svg(frame: pd.DataFrame, title: str, axis: str = "UMAP") -> str:
-    """The starting point (initial labelled set in the pool) as plain SVG markup, with a tooltip per point.
-
-    Shown while a new session trains its first committee: it needs none of the browser's chart library (a 4.7 MB
-    bundle that takes the browser about 1.5 s to load on a 2-core machine), so the map and the Step button appear at
-    once; the interactive Plotly map replaces it when round 0 is done. All text is escaped (ids come from uploads)."""
+    """The starting point (initial labelled set in the pool) as a plain SVG picture; titles escaped, ids not drawn
+    (they come from uploads). Shown by ``start_map_image`` while a new session trains its first committee."""
     width, height = START_MAP_SIZE
     pad, top = 20.0, 44.0
     shown = frame[frame.role.isin(START_MAP_ROLES)]
@@ -139,13 +137,23 @@ def start_map_svg(frame: pd.DataFrame, title: str, axis: str = "UMAP") -> str:
         for row in part.itertuples(index=False):
             cx = pad + (row.x - x0) / dx * (width - 2 * pad)
             cy = top + (1.0 - (row.y - y0) / dy) * (height - top - pad)
-            lines = (f"{row.formula} ({role})", f"id {row.id}", str(row.kind), f"target {row.target:.3f} eV/atom")
-            parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{START_MAP_RADIUS[role]}" '
-                         f'fill="{ROLE_COLOURS[role]}" fill-opacity="{0.5 if role == "pool" else 0.9}">'
-                         f"<title>{'&#10;'.join(escape(line) for line in lines)}</title></circle>")
+            parts.append(f'<circle class="point" cx="{cx:.1f}" cy="{cy:.1f}" r="{START_MAP_RADIUS[role]}" '
+                         f'fill="{ROLE_COLOURS[role]}" fill-opacity="{0.5 if role == "pool" else 0.9}"/>')
     parts.append(f'<text x="{width / 2}" y="{height - 4}" font-size="12" text-anchor="middle">'
                  f"{escape(axis)} 1 (horizontal), {escape(axis)} 2 (vertical)</text></svg>")
     return "".join(parts)
+
+
+def start_map_image(frame: pd.DataFrame, title: str, axis: str = "UMAP") -> str:
+    """Markdown showing ``start_map_svg`` as an inline image.
+
+    The browser draws it at once: it needs none of the chart library (a 4.7 MB bundle that takes about 1.5 s to load
+    on a 2-core machine) and no script chunk of its own (``st.image`` waits for one; inline SVG markup with a tooltip
+    per point took 1-1.5 s to parse as HTML). The interactive Plotly map, with hover details, replaces it after
+    round 0. Measured by benchmarks/bench_app.py."""
+    data = base64.b64encode(start_map_svg(frame, title, axis).encode()).decode()
+    alt = title.replace("\\", "").replace("[", "(").replace("]", ")")
+    return f"![{alt}](data:image/svg+xml;base64,{data})"
 
 
 def std_histogram(current: RoundRecord, previous: RoundRecord | None) -> go.Figure:
