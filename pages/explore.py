@@ -104,9 +104,9 @@ if st.session_state.get("autoplay"):
     with user_errors("Autoplay"):
         es.advance(s, 1)
 state = s.state
+ids, formulas, kinds = dataset_labels(config.dataset)  # the map's labels and coordinates, for either map below
+embedding, axis, note = map_or_projection(config.dataset, problem, config.descriptor)
 if not state.rounds:  # a new run: show where it starts at once, then train round 0 and redraw
-    ids, formulas, kinds = dataset_labels(config.dataset)
-    embedding, axis, note = map_or_projection(config.dataset, problem, config.descriptor)
     st.metric("Labels used", len(state.labelled))
     # An inline image (see start_map_image), so the map and Step appear before the browser has loaded its chart library.
     # Round 0 then trains in a second thread, and a moment later an empty chart makes the browser load that library
@@ -159,8 +159,6 @@ cols[2].metric("Mean pool std (meV/atom)", f"{m['mean_pool_std'] * 1000:.1f}")
 cols[3].metric("Spearman(std, |error|)", f"{m['spearman']:.2f}")
 
 # ---- structure map and point details ------------------------------------------------------------------------------
-ids, formulas, kinds = dataset_labels(config.dataset)
-embedding, axis, note = map_or_projection(config.dataset, problem, config.descriptor)
 frame = map_frame(state, r, embedding, ids, formulas, kinds)
 left, right = st.columns([2.2, 1])
 with left:

@@ -33,12 +33,13 @@ def _points(svg: str) -> list[ET.Element]:
 def test_draws_pool_and_labelled_points_once_inside_the_picture():
     frame = _frame()
     frame.loc[frame.index[-1], "role"] = "pool"
-    colours = [c.get("fill") for c in _points(start_map_svg(frame, "Start", "UMAP"))]
+    points = _points(start_map_svg(frame, "Start", "UMAP"))
+    colours = [c.get("fill") for c in points]
     assert len(colours) == 10  # 7 pool + 3 labelled; test and unused are not drawn
     assert colours.count("#c7c7c7") == 7 and colours.count("#1f77b4") == 3
     assert colours.index("#1f77b4") > max(i for i, c in enumerate(colours) if c == "#c7c7c7")  # labelled on top
     width, height = START_MAP_SIZE
-    for c in _points(start_map_svg(frame, "Start", "UMAP")):
+    for c in points:
         assert 0 <= float(c.get("cx")) <= width and 0 <= float(c.get("cy")) <= height
 
 

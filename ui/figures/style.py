@@ -85,8 +85,8 @@ def tidy(fig: go.Figure, title: str | None = None, height: int = 380, subtitle: 
 
 
 def loading_placeholder(message: str, height: int = 160) -> go.Figure:
-    """An empty chart with a message: drawn first on a new session so the browser fetches its chart library while
-    the server is still importing and reading data (the library is loaded on the first chart a page shows)."""
+    """An empty chart with a message: drawn on a new session while its first committee trains, so the browser loads
+    its chart library (loaded on the first chart a page shows, about 1.5 s) before the real charts arrive."""
     note = dict(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
                 font=dict(size=15, color="#7f7f7f"))
     return go.Figure(layout=dict(annotations=[note], xaxis=dict(visible=False), yaxis=dict(visible=False),
