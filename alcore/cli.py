@@ -139,7 +139,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from alcore.compare import run_grid, summarise
+    from alcore.comparison.grid import run_grid
+    from alcore.comparison.stats import summarise
     from alcore.loop import prepare
     from alcore.strategies import STRATEGIES
 
@@ -244,9 +245,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_data(args: argparse.Namespace) -> int:
     """Build the bundled pools (needs requirements-build.txt) or recompute their shipped features, maps or arrays."""
-    from alcore.pools import DATA_DIR, POOL_SYSTEMS
-    from alcore.pools.build import DEFAULT_N_TOTAL, build_all, build_pool, embed_all, enforce_budget, ship_parsed_all
-    from alcore.pools.card import write_card
+    from alcore.paths import BUNDLED_SYSTEMS, DATA_DIR
+    from alcore.pool_builder.build import (
+        DEFAULT_N_TOTAL,
+        build_all,
+        build_pool,
+        embed_all,
+        enforce_budget,
+        ship_parsed_all,
+    )
+    from alcore.pool_builder.card import write_card
 
     def say(message: str) -> None:
         if not args.quiet:
@@ -262,8 +270,8 @@ def cmd_data(args: argparse.Namespace) -> int:
     n_total = args.n_total if args.n_total is not None else DEFAULT_N_TOTAL
     if not args.all and not args.system:
         raise ValueError("data build: pass --system NAME or --all")
-    if args.system and args.system not in POOL_SYSTEMS:
-        raise ValueError(f"unknown pool system {args.system!r}; known: {', '.join(POOL_SYSTEMS)}")
+    if args.system and args.system not in BUNDLED_SYSTEMS:
+        raise ValueError(f"unknown pool system {args.system!r}; known: {', '.join(BUNDLED_SYSTEMS)}")
     try:
         if args.all:
             manifests = build_all(args.seed, out, n_total, report=say)
@@ -292,7 +300,7 @@ def _offset(text: str) -> tuple[str, float]:
 
 def cmd_fetch(args: argparse.Namespace) -> int:
     """Fetch a pool from the Materials Project / OQMD (or reuse the cached one) and say how to use it."""
-    from alcore.sources import FetchQuery, fetch_pool
+    from alcore.fetch import FetchQuery, fetch_pool
 
     if args.source == "combine" and args.endpoint:
         raise ValueError("fetch combine: use --mp-endpoint / --oqmd-endpoint instead of --endpoint")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,3 +56,18 @@ class RunConfig:
         if unknown:
             raise ValueError(f"unknown run config keys: {unknown}; known: {sorted(known)}")
         return cls(**data)
+
+
+def default_committee_params() -> dict[str, Any]:
+    """Committee members from ``RunConfig`` and epochs from the committee's own default: the settings the CLI uses."""
+    from alcore.committee import COMMITTEES  # lazily: torch
+
+    params = dict(RunConfig().committee_params)
+    epochs = inspect.signature(COMMITTEES.get(RunConfig.committee)).parameters["epochs"].default
+    return {"n_members": params["n_members"], "epochs": params.get("epochs", epochs)}
+
+
+def default_hybrid_alpha() -> float:
+    from alcore.strategies import STRATEGIES
+
+    return float(inspect.signature(STRATEGIES.get("hybrid")).parameters["alpha"].default)

@@ -24,9 +24,9 @@ from urllib.parse import quote
 import numpy as np
 
 from alcore.atomic import read_npz, write_npz
-from alcore.cache import MAX_NAME_BYTES, cache_dir, check_name
 from alcore.datasets.base import Dataset
-from alcore.pools import DATA_DIR as BUNDLED_DATA_DIR
+from alcore.filenames import MAX_NAME_BYTES, check_name
+from alcore.paths import cache_dir, shipped_embeddings_dir
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def shipped_path(dataset_name: str, descriptor: str, data_dir: Path | None = Non
     name = quote(f"{dataset_name}-{descriptor}", safe="", errors="surrogatepass")
     if len(name) > MAX_NAME_BYTES:
         name = "long-" + hashlib.sha256(name.encode()).hexdigest()
-    return Path(data_dir or BUNDLED_DATA_DIR) / "embeddings" / f"{name}.npz"
+    return shipped_embeddings_dir(data_dir) / f"{name}.npz"
 
 
 def cache_path(fingerprint: str, descriptor: str, phash: str) -> Path:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from alcore.datasets import Dataset, write_extxyz
-from alcore.insight import labelled_at
+from alcore.explain import labelled_at
 from alcore.loop import RunState
 
 

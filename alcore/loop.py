@@ -139,7 +139,9 @@ def _metrics(y_true: np.ndarray, mean: np.ndarray, std: np.ndarray) -> tuple[flo
     ss_tot = float(np.sum((y_true - y_true.mean()) ** 2))
     r2 = float(1.0 - np.sum(err**2) / ss_tot) if ss_tot > 0 else float("nan")
     if np.ptp(std) > 0 and np.ptp(np.abs(err)) > 0:
-        from scipy.stats import spearmanr  # imported here, not at the top: keeps scikit-learn/SciPy (about 1 s of imports) off the app's first page
+        from scipy.stats import (
+            spearmanr,  # imported here, not at the top: keeps scikit-learn/SciPy (about 1 s of imports) off the app's first page
+        )
 
         rho = float(spearmanr(std, np.abs(err)).statistic)
     else:

@@ -18,8 +18,8 @@ import numpy as np
 
 import alcore
 from alcore.atomic import read_json, read_npz, write_json, write_npz
-from alcore.cache import check_name
 from alcore.config import RunConfig
+from alcore.filenames import check_name
 from alcore.loop import Problem, RoundRecord, RunState
 
 FORMAT = "alcore-run/1"

@@ -42,3 +42,9 @@ def make_split(n: int, *, test_fraction: float = 0.2, n_initial: int = 30, split
     initial = np.sort(rest[initial_pos])
     pool = np.setdiff1d(rest, initial, assume_unique=True)
     return Split(test=test, initial=initial, pool=pool)
+
+
+def max_labels(n_structures: int, test_fraction: float = 0.2) -> int:
+    """The largest budget a dataset allows: everything outside the held-out test split."""
+    split = make_split(n_structures, test_fraction=test_fraction, n_initial=2)
+    return len(split.initial) + len(split.pool)

@@ -6,22 +6,17 @@ import os
 
 import streamlit as st
 
-from alcore.comparison import (
-    BANDS,
-    ComparisonRequest,
-    curve_bands,
-    curves_frame,
-    default_committee_params,
-    default_hybrid_alpha,
-    display_unit,
-    max_labels,
-    summary_frame,
-)
-from alcore.config import RunConfig
+from alcore.comparison.cache import ComparisonRequest
+from alcore.comparison.stats import BANDS, curve_bands
+from alcore.comparison.tables import curves_frame, summary_frame
+from alcore.config import RunConfig, default_committee_params, default_hybrid_alpha
 from alcore.descriptors import DESCRIPTORS
+from alcore.splits import max_labels
 from alcore.strategies import STRATEGIES
+from alcore.units import display_unit
 from ui.compare_state import interrupted_run, last_outcome, outcome_for, run_with_progress
 from ui.datasets import dataset_names, get_dataset, problem_for
+from ui.entry import through_app
 from ui.errors import user_errors
 from ui.figures.compare import (
     BAND_LABELS,
@@ -32,7 +27,6 @@ from ui.figures.compare import (
     png_button_config,
 )
 from ui.urlstate import Setting, publish, restore
-from ui.entry import through_app
 
 through_app()
 

@@ -10,10 +10,10 @@ from alcore.datasets import IMPORTERS, Dataset, DatasetError, list_datasets, sum
 from alcore.datasets.upload import UPLOAD_LIMIT, display_name, load_upload, safe_filename
 from ui import datasets
 from ui import fetch as fetch_form
+from ui.entry import through_app
 from ui.errors import plain, user_errors
 from ui.figures import data as figures
 from ui.urlstate import Setting, publish, restore
-from ui.entry import through_app
 
 through_app()
 

@@ -7,14 +7,14 @@ import time
 import streamlit as st
 
 from alcore.descriptors import DESCRIPTORS
-from alcore.insight import calibration, explain_pick, map_frame, round_metrics, why_selected
+from alcore.explain import calibration, explain_pick, map_frame, round_metrics, why_selected
 from alcore.strategies import STRATEGIES
 from ui import explore_state as es
 from ui.datasets import dataset_labels, dataset_names, get_dataset, map_or_projection, problem_for
-from ui.errors import user_errors
 from ui.entry import through_app
-from ui.explore_settings import DATASET, build_config, view_settings, run_settings
+from ui.errors import user_errors
 from ui.explore_exports import export_buttons
+from ui.explore_settings import DATASET, build_config, run_settings, view_settings
 from ui.figures import explore as figs
 from ui.figures.style import loading_placeholder
 from ui.urlstate import publish, restore

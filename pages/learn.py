@@ -1,12 +1,12 @@
 """Learn: a guided, classroom-sized tour of active learning, query-by-committee and the six strategies, with live
-figures from a bundled pool. Computation lives in ``alcore.teaching`` (cached by ``ui.learn_cache``)."""
+figures from a bundled pool. Computation lives in ``alcore.lessons`` (cached by ``ui.learn_cache``)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from alcore.pools import POOL_SYSTEMS
-from alcore.teaching import LESSON_STRATEGIES, disagreement_bins, pick_summary
+from alcore.lessons import LESSON_STRATEGIES, disagreement_bins, pick_summary
+from alcore.paths import BUNDLED_SYSTEMS
 from ui.datasets import dataset_names, structure_map
 from ui.entry import through_app
 from ui.errors import user_errors
@@ -43,7 +43,7 @@ STRATEGY_TEXT = {
     "diversity does), then take from each group the structure the committee **disagrees about most**.",
 }
 
-DATASETS = [name for name in POOL_SYSTEMS if name in dataset_names()]
+DATASETS = [name for name in BUNDLED_SYSTEMS if name in dataset_names()]
 SETTINGS = [
     Setting("learn_dataset", "Si" if "Si" in DATASETS else DATASETS[0], str, options=DATASETS),
     Setting("learn_seed", 0, int, bounds=(0, 999)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from alcore.comparison import ComparisonOutcome, ComparisonRequest, load_results, run_comparison
+from alcore.comparison.cache import ComparisonOutcome, ComparisonRequest, load_results, run_comparison
 from alcore.loop import Problem
 from ui.errors import RerunException, StopException
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-
 VIA_APP = "_entered_via_app"
 
 

@@ -13,8 +13,8 @@ import streamlit as st
 
 from alcore.config import RunConfig
 from alcore.datasets import Dataset
+from alcore.explain import curves_frame
 from alcore.exports import extxyz_bytes, training_set
-from alcore.insight import curves_frame
 from alcore.loop import RunState
 from alcore.manifest import run_manifest
 from ui.explore_state import ExploreSession, related_runs

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from alcore.sources import FetchQuery, fetch_pool, pool_to_dataset
-from alcore.sources.mp import KEY_ENV, MP_ENDPOINT
-from alcore.sources.oqmd import OQMD_URL
+from alcore.fetch import FetchQuery, fetch_pool, pool_to_dataset
+from alcore.fetch.mp import KEY_ENV, MP_ENDPOINT
+from alcore.fetch.oqmd import OQMD_URL
 from ui import datasets
 from ui.errors import user_errors
 from ui.urlstate import Setting

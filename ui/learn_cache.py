@@ -12,10 +12,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from alcore.compare import RunResult
-from alcore.loop import Problem
-from ui.threads import one_thread
-from alcore.teaching import (
+from alcore.comparison.grid import RunResult
+from alcore.lessons import (
     LESSON_STRATEGIES,
     CommitteeSnapshot,
     committee_snapshot,
@@ -23,7 +21,9 @@ from alcore.teaching import (
     lesson_config,
     strategy_picks,
 )
+from alcore.loop import Problem
 from ui.datasets import problem_for
+from ui.threads import one_thread
 
 
 def lesson_problem(dataset: str, seed: int) -> Problem:

@@ -17,8 +17,10 @@ import pandas as pd
 from alcore.atomic import atomic_path, write_json, write_text
 from alcore.bench import paper_stats as stats
 from alcore.bench.paper_results import BASELINE, BLOWUP_FACTOR, PAPER_CHOICE, json_ready
-from alcore.compare import RunResult
-from alcore.comparison import curve_bands, curves_frame, display_unit
+from alcore.comparison.grid import RunResult
+from alcore.comparison.stats import curve_bands
+from alcore.comparison.tables import curves_frame
+from alcore.units import display_unit
 
 FIGURES = "figures"
 

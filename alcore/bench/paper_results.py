@@ -13,7 +13,8 @@ from scipy.stats import mannwhitneyu
 
 from alcore.bench import paper_stats as stats
 from alcore.bench.paper_runs import CaseRun, SpeedRun
-from alcore.compare import RunResult, summarise
+from alcore.comparison.grid import RunResult
+from alcore.comparison.stats import summarise
 
 BASELINE = "random"
 PAPER_CHOICE = "diversity"  # the strategy the paper recommends: the one its claims are about

@@ -18,9 +18,9 @@ from typing import Sequence
 
 import numpy as np
 
-from alcore.compare import RunResult, run_grid
+from alcore.comparison.grid import RunResult, run_grid
 from alcore.config import RunConfig
-from alcore.insight import calibration
+from alcore.explain import calibration
 from alcore.loop import Problem, fit_committee, prepare_dataset
 
 

@@ -27,8 +27,8 @@ import numpy as np
 from ase import Atoms
 
 from alcore.atomic import read_npz, write_npz
-from alcore.cache import cache_dir
 from alcore.datasets import base
+from alcore.paths import cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def dataset_from_arrays(arrays: Mapping[str, np.ndarray]) -> base.Dataset:
 @lru_cache(maxsize=None)
 def _code_hash(reader: Callable[..., base.Dataset]) -> str:
     """The source code every importer may depend on: the importer's module and all of ``alcore.datasets`` and
-    ``alcore.sources`` (a few dozen small files, hashed once per process)."""
+    ``alcore.fetch`` (a few dozen small files, hashed once per process)."""
     h = hashlib.sha256(FORMAT_VERSION.encode())
     h.update(inspect.getsource(inspect.getmodule(reader)).encode())
     root = Path(base.__file__).resolve().parents[1]

@@ -26,22 +26,13 @@ from alcore.datasets.base import Dataset, DatasetError
 from alcore.datasets.importers import IMPORTERS
 from alcore.datasets.loading import load_file
 from alcore.datasets.parsed_cache import read_cached
-from alcore.pools import DATA_DIR as BUNDLED_DATA_DIR
-from alcore.pools import shipped_parsed_path
+from alcore.paths import SHARED_ENV, bundled_manifest_path, bundled_pool_path, shared_datasets_root, shipped_parsed_path
 from alcore.registry import Registry
 
-SHARED_ENV = "ALCORE_SHARED_DATASETS"
 SHARED_PRIORITY = 0
 BUNDLED_PRIORITY = 100
 MEMORY_CACHE_SIZE = 8
 
-
-def shared_datasets_root() -> Path:
-    """``$ALCORE_SHARED_DATASETS`` or ``<repo root>/../shared/datasets`` (read at call time, so tests can redirect)."""
-    env = os.environ.get(SHARED_ENV)
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 
 
 def shared(relative: str) -> Callable[[], Path]:
@@ -104,7 +95,7 @@ def fetched_sources() -> list[Source]:
     Found in the fetch cache folder at call time rather than registered once: a pool fetched by another process (or
     after this one started) is listed at once, and nothing global changes when the cache folder does.
     """
-    from alcore.sources.cache import cached_pools
+    from alcore.fetch.cache import cached_pools
 
     return [
         Source(
@@ -225,7 +216,7 @@ def _bundled_description(system: str, label: str) -> str:
     """Counts come from the pool's manifest, so the listing always matches the shipped file."""
     base = f"{label}: CHGNet-labelled pool (energies, formation energies, forces, stress; a DFT surrogate, not DFT)"
     try:
-        manifest = json.loads((BUNDLED_DATA_DIR / f"{system}.manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads(bundled_manifest_path(system).read_text(encoding="utf-8"))
         kinds = ", ".join(f"{v} {k}" for k, v in manifest["counts_by_kind"].items())
         lo, hi = manifest["n_atoms_range"]
     except (OSError, ValueError, KeyError, TypeError):
@@ -241,7 +232,7 @@ for _system, _label in BUNDLED_SYSTEMS.items():
         name=_system,
         description=_bundled_description(_system, _label),
         format="extxyz",
-        location=(lambda s=_system: BUNDLED_DATA_DIR / f"{s}.extxyz.gz"),
+        location=(lambda s=_system: bundled_pool_path(s)),
         parsed=(lambda s=_system: shipped_parsed_path(s)),
         priority=BUNDLED_PRIORITY,
         provenance={"bundled": True, "manifest": f"data/{_system}.manifest.json",

@@ -23,14 +23,12 @@ from typing import Any, Callable
 import numpy as np
 
 from alcore.atomic import read_npz, write_npz
-from alcore.cache import cache_dir
 from alcore.datasets.base import Dataset
 from alcore.descriptors.base import DESCRIPTORS
-from alcore.pools import DATA_DIR
+from alcore.paths import cache_dir, shipped_features_dir
 
 log = logging.getLogger(__name__)
 
-SHIPPED_FEATURES_DIR = DATA_DIR / "features"
 CHUNK_SIZE = 200  # structures per featurize call: the granularity of progress reports
 CONSTANT_STD = 1e-12
 
@@ -120,7 +118,7 @@ def _featurize_raw(
     if cache:
         hit = _load_cached(path, n, fingerprint)
         if hit is None:
-            hit = _load_cached(SHIPPED_FEATURES_DIR / path.name, n, fingerprint)
+            hit = _load_cached(shipped_features_dir() / path.name, n, fingerprint)
         if hit is not None:
             if progress is not None:
                 progress(n, n)

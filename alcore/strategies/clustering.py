@@ -23,7 +23,10 @@ def kmeans(
     steps are so small that thread start-up dominates (100 000 × 100, k = 15: 0.3 s on one thread, 2.2 s on two busy
     cores).
     """
-    from sklearn.cluster import KMeans, MiniBatchKMeans  # imported here, not at the top: keeps scikit-learn/SciPy (about 1 s of imports) off the app's first page
+    from sklearn.cluster import (  # imported here, not at the top: keeps scikit-learn/SciPy (about 1 s of imports) off the app's first page
+        KMeans,
+        MiniBatchKMeans,
+    )
     from sklearn.exceptions import ConvergenceWarning
 
     seed = int(rng.integers(np.iinfo(np.int32).max))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TextIO
 
-from alcore.compare import RunResult
+from alcore.comparison.grid import RunResult
 from alcore.config import RunConfig
 from alcore.sweep.store import SweepStore, run_key
 
@@ -62,7 +62,7 @@ def run_task(config: RunConfig) -> TaskOutcome:
     import torch
     from threadpoolctl import threadpool_limits
 
-    from alcore.compare import run_one
+    from alcore.comparison.grid import run_one
 
     started = time.perf_counter()
     worker = f"{socket.gethostname()}:{os.getpid()}"

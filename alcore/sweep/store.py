@@ -15,9 +15,10 @@ from typing import Any, Sequence
 import pandas as pd
 
 from alcore.atomic import write_json, write_text
-from alcore.compare import RunResult
-from alcore.comparison import _run_from_json, _run_to_json, curves_frame, display_unit, summary_frame
+from alcore.comparison.grid import RunResult, result_from_json, result_to_json
+from alcore.comparison.tables import curves_frame, summary_frame
 from alcore.config import RunConfig
+from alcore.units import display_unit
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class SweepStore:
                 "dataset_fingerprint": dataset_fingerprint,
                 "seconds": float(seconds),
                 "worker": worker,
-                "result": _run_to_json(result),
+                "result": result_to_json(result),
             },
         )
         return path
@@ -84,7 +85,7 @@ class SweepStore:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != STORE_FORMAT or data.get("config") != json.loads(json.dumps(config.to_dict())):
                 raise ValueError("it was written for another config or store format")
-            result = _run_from_json(data["result"])
+            result = result_from_json(data["result"])
             if (result.strategy, result.seed) != (config.strategy, config.seed):
                 raise ValueError(f"its result is of {result.strategy} seed {result.seed}, not of this config")
             return result

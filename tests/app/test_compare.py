@@ -90,13 +90,13 @@ def test_an_interrupted_run_is_reported_once():
 
 
 def test_a_failing_run_is_an_error_message_not_a_cancellation(monkeypatch):
-    import alcore.comparison
+    import alcore.comparison.cache
 
     def failing_grid(*args, progress=None, **kwargs):
         progress(1, 4)
         raise RuntimeError("worker ran out of memory")
 
-    monkeypatch.setattr(alcore.comparison, "run_grid", failing_grid)
+    monkeypatch.setattr(alcore.comparison.cache, "run_grid", failing_grid)
     at = open_compare()
     at.button(key="cmp_run").click().run()
     assert not at.exception

@@ -61,7 +61,7 @@ def _run(version: str):
 
 
 def run_result(version: str, strategy: str = "random", seed: int = 0):
-    from alcore.compare import RunResult
+    from alcore.comparison.grid import RunResult
 
     rng = np.random.default_rng(zlib.crc32(f"{version}-{strategy}-{seed}".encode()))
     n = 200
@@ -73,7 +73,7 @@ def run_result(version: str, strategy: str = "random", seed: int = 0):
 
 
 def comparison_request():
-    from alcore.comparison import ComparisonRequest
+    from alcore.comparison.cache import ComparisonRequest
     from alcore.config import RunConfig
 
     return ComparisonRequest.create(RunConfig(dataset="synthetic"), ["random", "diversity"], [0, 1], "kill-test")
@@ -102,11 +102,11 @@ EMBEDDING_KEY = {"fingerprint": "e" * 16, "phash": "p" * 16, "descriptor": "pape
 
 
 def pool(version: str):
-    from alcore.sources.pool import Pool
+    from alcore.fetch.fetched_pool import FetchedPool
 
     n = 300 if version == "A" else 400
     records = tuple({"id": f"mp-{i}", "structure": {"lattice": {}, "sites": [], "i": i}} for i in range(n))
-    return Pool(name="mp-Ti-O", source="mp", query={"chemsys": "Ti-O"}, records=records, client={"mp-api": "x"},
+    return FetchedPool(name="mp-Ti-O", source="mp", query={"chemsys": "Ti-O"}, records=records, client={"mp-api": "x"},
                 endpoint={"mp": "http://127.0.0.1/"}, fetched_at=f"2026-01-0{1 if version == 'A' else 2}T00:00:00")
 
 
@@ -117,7 +117,7 @@ def save(kind: str, version: str, folder: Path) -> None:
 
         save_run(_run(version), folder / "run.json")
     elif kind == "comparison":
-        from alcore.comparison import save_results
+        from alcore.comparison.cache import save_results
 
         save_results(comparison_request(), _comparison(version), 12.5 if version == "A" else 99.0)
     elif kind in ("sweep", "summary"):
@@ -135,7 +135,7 @@ def save(kind: str, version: str, folder: Path) -> None:
 
         save_embedding(folder / "map.npz", embedding(version), **EMBEDDING_KEY)
     elif kind == "pool":
-        from alcore.sources.cache import save_pool
+        from alcore.fetch.cache import save_pool
 
         save_pool(pool(version))
     else:
@@ -226,7 +226,7 @@ def _install(event: str, occurrence: int) -> None:
 
 
 def serve() -> None:
-    for name in ("alcore.runs", "alcore.comparison", "alcore.sweep.store", "alcore.embeddings", "alcore.sources"):
+    for name in ("alcore.runs", "alcore.comparison", "alcore.sweep.store", "alcore.embeddings", "alcore.fetch"):
         __import__(name)  # once, before forking: children start at once
     sys.stdout.write("ready\n")
     sys.stdout.flush()

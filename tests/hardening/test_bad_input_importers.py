@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from alcore.cache import cache_dir
 from alcore.datasets import IMPORTERS, DatasetError, load_file
 from alcore.datasets.parsed_cache import read_cached
+from alcore.paths import cache_dir
 from tests.hardening.corrupt import REAL_CASES, Case, real_cases, synthetic_cases
 
 CASES = synthetic_cases(seed=0)

@@ -20,14 +20,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from threadpoolctl import threadpool_info
 
-from alcore.compare import run_grid
+from alcore.comparison.grid import run_grid
 from alcore.config import RunConfig
 from alcore.loop import Problem, branch, prepare, run, step
 from alcore.strategies import PoolView, select
 from alcore.strategies.base import BLAS_SETTING_LOCK
-from ui import datasets
-from ui.compare_state import LAST_OUTCOME
-from ui.threads import one_thread
 from tests.hardening.sessions import (
     bare_mode,
     cached_resources,
@@ -36,6 +33,9 @@ from tests.hardening.sessions import (
     shared_server,
     writeable_arrays,
 )
+from ui import datasets
+from ui.compare_state import LAST_OUTCOME
+from ui.threads import one_thread
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 BUDGET = 60

@@ -27,11 +27,11 @@ import numpy as np
 import pytest
 
 from alcore.cli import main
-from alcore.comparison import load_results
+from alcore.comparison.cache import load_results
 from alcore.datasets import write_extxyz
 from alcore.embeddings import read_matching
+from alcore.fetch.cache import cached_pools, find_cached
 from alcore.runs import load_run
-from alcore.sources.cache import cached_pools, find_cached
 from alcore.sweep import SweepStore, load_grid, run_sweep, serial_executor
 from tests.hardening import killer
 from tests.hardening.project_files import REPO, audit_project

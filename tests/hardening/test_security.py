@@ -21,23 +21,23 @@ from urllib.parse import quote, quote_plus
 import numpy as np
 import pytest
 
-from alcore.cache import cache_dir, check_name
-from alcore.comparison import ComparisonRequest, cache_path
+from alcore.comparison.cache import ComparisonRequest, cache_path
 from alcore.config import RunConfig
 from alcore.datasets.base import DatasetError
 from alcore.embeddings import cache_path as embedding_cache_path
 from alcore.embeddings import shipped_path
+from alcore.fetch import FetchQuery
+from alcore.fetch.cache import find_cached, pool_path, save_pool
+from alcore.fetch.combine import combined_name
+from alcore.fetch.fetched_pool import FetchedPool, pool_name
+from alcore.filenames import check_name
+from alcore.paths import cache_dir
 from alcore.runs import load_run, save_run
-from alcore.sources import FetchQuery
-from alcore.sources.cache import find_cached, pool_path, save_pool
-from alcore.sources.combine import combined_name
-from alcore.sources.pool import Pool, pool_name
 from alcore.sweep import SweepStore
 from tests import fetch_server
 from tests.fetch_server import services  # noqa: F401 - a fixture
 from tests.hardening.project_files import REPO, audit_project
 from ui.explore_exports import file_stem
-
 
 # ---- 1. an AST scan for unsafe deserialisation and code execution --------------------------------------------------
 
@@ -212,7 +212,7 @@ def test_hostile_names_never_point_outside_the_data_and_cache_folders(tmp_path, 
     refused = accepted = 0
     store = SweepStore(tmp_path / "sweep")
     data_dir = tmp_path / "data"
-    doc = Pool("mp-Ti-O", "mp", {}, ({"id": "mp-1", "structure": {}},), {}, {}).to_document()
+    doc = FetchedPool("mp-Ti-O", "mp", {}, ({"id": "mp-1", "structure": {}},), {}, {}).to_document()
     for name in names:
         # the cache folder and the fetch cache (a fetched pool is named after a user-typed chemical system)
         for make, folder in ((lambda: cache_dir(name), cache), (lambda: pool_path(name), cache / "fetch"),
@@ -225,13 +225,13 @@ def test_hostile_names_never_point_outside_the_data_and_cache_folders(tmp_path, 
             accepted += 1
             assert _inside(path, folder), (name, path)
         try:
-            path = save_pool(Pool(name, "mp", {}, ({"id": "mp-1", "structure": {}},), {}, {}))
+            path = save_pool(FetchedPool(name, "mp", {}, ({"id": "mp-1", "structure": {}},), {}, {}))
         except ValueError:
             pass
         else:
             assert _inside(path, cache / "fetch") and find_cached(name) is not None
         with pytest.raises(DatasetError) if _refused(name) else nullcontext():
-            Pool.from_document({**doc, "name": name}, "test.json")  # a pool file names itself: it must be a file name
+            FetchedPool.from_document({**doc, "name": name}, "test.json")  # a pool file names itself: it must be a file name
         # a chemical system typed in the app or on the command line
         try:
             query = FetchQuery(name)

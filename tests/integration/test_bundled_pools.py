@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 
-from alcore.pools import DATA_DIR, POOL_SYSTEMS
+from alcore.paths import BUNDLED_SYSTEMS, DATA_DIR
 
 MIN_STRUCTURES = 1500
 
@@ -20,7 +20,7 @@ def _require(system: str) -> None:
         pytest.skip(f"bundled pool {system} not built (python -m alcore data build --all)")
 
 
-@pytest.fixture(scope="module", params=POOL_SYSTEMS)
+@pytest.fixture(scope="module", params=BUNDLED_SYSTEMS)
 def pool(request):
     from alcore.datasets import load_dataset
 
@@ -49,7 +49,7 @@ def test_shipped_parsed_arrays_equal_a_fresh_parse_and_are_what_loads(pool, monk
     from alcore.datasets import sources
     from alcore.datasets.importers import IMPORTERS
     from alcore.datasets.parsed_cache import dataset_to_arrays, read_cached, read_shipped, source_digest
-    from alcore.pools import shipped_parsed_path
+    from alcore.paths import shipped_parsed_path
 
     system, loaded, _ = pool
     path, shipped_path = DATA_DIR / f"{system}.extxyz.gz", shipped_parsed_path(system)
@@ -83,7 +83,7 @@ def test_pool_files_fit_the_size_budget(pool):
 
 @pytest.mark.slow
 def test_pool_has_no_duplicates_by_the_curation_rule(pool):
-    from alcore.pools.curate import MAX_FORCE, find_duplicates
+    from alcore.pool_builder.curate import MAX_FORCE, find_duplicates
 
     _, dataset, _ = pool
     assert find_duplicates(dataset.atoms, dataset.energy_per_atom) == {}
@@ -103,7 +103,7 @@ def test_embeddings_are_shipped_and_match_for_every_descriptor(pool):
 
 
 def test_polymorph_sanity_check_holds(pool):
-    from alcore.pools.build import sanity_checks
+    from alcore.pool_builder.build import sanity_checks
 
     system, _, manifest = pool
     recorded = manifest["sanity_checks"]

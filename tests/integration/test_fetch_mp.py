@@ -7,7 +7,7 @@ import pytest
 
 from alcore.cli import main
 from alcore.datasets import load_dataset
-from alcore.sources import FetchError, FetchQuery, fetch_pool
+from alcore.fetch import FetchError, FetchQuery, fetch_pool
 from tests.fetch_server import VALID_KEY, fetch_cache, services  # noqa: F401 - fixtures
 
 QUERY = FetchQuery("Ti-O")

@@ -8,7 +8,7 @@ import pytest
 from alcore.bench import paper_stats as stats
 from alcore.bench.paper_results import case_summary, json_ready, speed_summary, verdicts
 from alcore.bench.paper_runs import CaseRun, SpeedRun
-from alcore.compare import RunResult
+from alcore.comparison.grid import RunResult
 
 
 def test_improvement_is_positive_when_the_strategy_has_the_lower_error():

@@ -84,10 +84,10 @@ def test_training_set_export_reads_back_with_the_round_of_each_label():
 
     import ase.io
 
+    from alcore.config import RunConfig
     from alcore.datasets import load_dataset
     from alcore.exports import extxyz_bytes, training_set
     from alcore.loop import prepare
-    from alcore.config import RunConfig
 
     config = RunConfig(dataset="Si", budget=60, committee_params={"n_members": 2, "epochs": 5})
     state = run(config, prepare(config))

@@ -8,9 +8,9 @@ import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from alcore.committee import COMMITTEES, MLPCommittee, SklearnMLPCommittee, make_committee
 from alcore.bench import main as bench_main
 from alcore.bench.round import synthetic_descriptors
+from alcore.committee import COMMITTEES, MLPCommittee, SklearnMLPCommittee, make_committee
 from alcore.committee.base import member_rows
 from alcore.committee.batched import forward, forward_loop_reference, init_flat, layer_shapes, unflatten
 

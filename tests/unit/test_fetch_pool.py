@@ -9,22 +9,22 @@ from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Structure
 
 from alcore.datasets import DatasetError, detect_format, list_datasets, load_dataset
-from alcore.sources.cache import cached_pools, find_cached, load_pool, pool_path, save_pool
-from alcore.sources.dataset import pool_to_dataset
-from alcore.sources.mp import mp_records
-from alcore.sources.oqmd import oqmd_records
-from alcore.sources.pool import POOL_FORMAT, Pool
-from alcore.sources.query import FetchQuery
+from alcore.fetch.cache import cached_pools, find_cached, load_pool, pool_path, save_pool
+from alcore.fetch.dataset import pool_to_dataset
+from alcore.fetch.fetched_pool import POOL_FORMAT, FetchedPool
+from alcore.fetch.mp import mp_records
+from alcore.fetch.oqmd import oqmd_records
+from alcore.fetch.query import FetchQuery
 from tests.fetch_server import fetch_cache, mp_materials, oqmd_entries  # noqa: F401 - fixture
 
 QUERY = FetchQuery("Ti-O")
 
 
-def make_pool(database: str, docs=None) -> Pool:
+def make_pool(database: str, docs=None) -> FetchedPool:
     records, skipped = (mp_records if database == "mp" else oqmd_records)(
         docs if docs is not None else (mp_materials() if database == "mp" else oqmd_entries())
     )
-    return Pool(name=f"{database}-Ti-O", source=database, query=QUERY.to_dict(), records=tuple(records),
+    return FetchedPool(name=f"{database}-Ti-O", source=database, query=QUERY.to_dict(), records=tuple(records),
                 client={"test": "1"}, endpoint={database: f"http://{database}.test/"},
                 notes={"skipped": skipped} if skipped else {})  # fmt: skip
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from alcore.sources.query import FetchQuery, parse_chemsys
-from alcore.sources.web import connection_problem, http_status, normalise_url, scrub
+from alcore.fetch.query import FetchQuery, parse_chemsys
+from alcore.fetch.web import connection_problem, http_status, normalise_url, scrub
 
 
 @pytest.mark.parametrize(

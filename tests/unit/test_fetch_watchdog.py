@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from alcore.sources.query import FetchError
-from alcore.sources.watchdog import run_watched
+from alcore.fetch.query import FetchError
+from alcore.fetch.watchdog import run_watched
 
 
 def _run(work, idle_timeout=0.5, progress=None):

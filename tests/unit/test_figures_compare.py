@@ -5,8 +5,8 @@ import re
 import numpy as np
 import pytest
 
-from alcore.compare import RunResult
-from alcore.comparison import curve_bands
+from alcore.comparison.grid import RunResult
+from alcore.comparison.stats import curve_bands
 from ui.figures.compare import (
     diagnostic_figure,
     figure_html,

@@ -22,13 +22,14 @@ from alcore.datasets import (
     SOURCES,
     Dataset,
     DatasetError,
+    archive,
     detect_format,
     list_datasets,
     load_dataset,
     load_file,
+    sources,
     write_extxyz,
 )
-from alcore.datasets import archive, sources
 from alcore.datasets.sources import BUNDLED_PRIORITY, Source
 from alcore.registry import Registry
 

@@ -5,7 +5,9 @@ import pytest
 
 from alcore.config import RunConfig
 from alcore.loop import Problem, n_rounds, run, start, step
-from tests.synthetic import FAST_COMMITTEE, synthetic_problem as _problem
+from tests.synthetic import FAST_COMMITTEE
+from tests.synthetic import synthetic_problem as _problem
+
 
 @pytest.mark.parametrize("strategy", ["random", "uncertainty", "diversity", "hybrid", "kcenter", "cluster_uncertainty"])
 def test_rounds_grow_by_batch_and_never_reuse_structures(strategy):

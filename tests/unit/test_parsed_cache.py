@@ -92,7 +92,7 @@ def test_options_are_part_of_the_key(tmp_path):
 
 
 def test_a_damaged_entry_is_replaced(tmp_path):
-    from alcore.cache import cache_dir
+    from alcore.paths import cache_dir
 
     path = write_extxyz(_dataset(), tmp_path / "pool.extxyz")
     entry = cache_dir("datasets") / f"{cache_key(path, 'extxyz', {}, read_extxyz)}.npz"

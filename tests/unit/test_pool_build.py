@@ -14,8 +14,8 @@ from ase.build import bulk
 from ase.units import GPa
 
 from alcore.datasets.base import Dataset
-from alcore.pools.curate import DUPLICATE_ENERGY_TOL, ENERGY_MARGIN, MAX_FORCE, curate, find_duplicates
-from alcore.pools.label import chgnet_stress_to_ase, formation_energy_per_atom, pick_frames
+from alcore.pool_builder.curate import DUPLICATE_ENERGY_TOL, ENERGY_MARGIN, MAX_FORCE, curate, find_duplicates
+from alcore.pool_builder.label import chgnet_stress_to_ase, formation_energy_per_atom, pick_frames
 
 
 def _si(a=5.43) -> Atoms:
@@ -241,10 +241,10 @@ def _tiny_candidates() -> list[FakeCandidate]:
 def tiny_build(tmp_path_factory):
     pytest.importorskip("chgnet")
     pytest.importorskip("pyxtal")
-    import alcore.embeddings
-    from alcore.pools.build import build_pool
-
     import torch
+
+    import alcore.embeddings
+    from alcore.pool_builder.build import build_pool
 
     out = tmp_path_factory.mktemp("pool")
     real, threads = alcore.embeddings.compute_embedding, torch.get_num_threads()
@@ -301,7 +301,7 @@ def test_tiny_build_ships_features_and_embeddings_that_the_pipeline_finds(tiny_b
     assert not list(out.rglob("*.tmp")), "atomic writes left temporary files"
     pool = read_extxyz(out / "Si.extxyz.gz")
     assert manifest["dataset_fingerprint"] == pool.fingerprint()
-    monkeypatch.setattr(features, "SHIPPED_FEATURES_DIR", out / "features")
+    monkeypatch.setattr(features, "shipped_features_dir", lambda: out / "features")
     for descriptor, entry in manifest["shipped"].items():
         shipped = out / entry["features"]
         assert shipped.name == features.cache_file(pool, descriptor).name
@@ -322,7 +322,7 @@ def test_tiny_build_ships_parsed_arrays_and_data_parse_rewrites_them(tiny_build,
     from alcore.cli import main
     from alcore.datasets.importers.extxyz import read_extxyz
     from alcore.datasets.parsed_cache import read_shipped, source_digest
-    from alcore.pools import shipped_parsed_path
+    from alcore.paths import shipped_parsed_path
 
     out, _ = tiny_build
     pool_path = out / "Si.extxyz.gz"
@@ -338,7 +338,7 @@ def test_tiny_build_ships_parsed_arrays_and_data_parse_rewrites_them(tiny_build,
 
 
 def test_sanity_checks_report_numbers_and_missing_prototypes():
-    from alcore.pools.build import sanity_checks
+    from alcore.pool_builder.build import sanity_checks
 
     ok = sanity_checks("C", {"diamond": -9.10, "graphite-AB": -9.15, "graphite-AA": -9.12})
     assert ok["status"] == "pass" and ok["gap_eV_per_atom"] == pytest.approx(-0.05)

@@ -10,8 +10,8 @@ from ase import Atoms
 from ase.build import bulk
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
-from alcore.pools.candidates import KIND_WEIGHTS, KINDS, SYSTEMS, generate_candidates, min_distance_ok
-from alcore.pools.prototypes import bain_path, prototypes
+from alcore.pool_builder.candidates import KIND_WEIGHTS, KINDS, SYSTEMS, generate_candidates, min_distance_ok
+from alcore.pool_builder.prototypes import bain_path, prototypes
 
 # Shortest distance allowed for each element pair in a textbook polymorph (Å): covalent C/Si bonds, metallic Fe,
 # octahedral Ti-O, and the metal-metal / anion-anion contacts of the Ti oxides.

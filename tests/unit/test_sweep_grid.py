@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from alcore.compare import RunResult
+from alcore.comparison.grid import RunResult
 from alcore.config import RunConfig
 from alcore.sweep import GridError, SweepStore, load_grid, parse_grid, run_key, summarise_sweep
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from alcore.insight import calibration, map_frame
+from alcore.explain import calibration, map_frame
 from alcore.loop import run
 from tests.synthetic import synthetic_problem
 from ui.figures import explore as figs

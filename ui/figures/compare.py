@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import hex_to_rgb
 
-from alcore.comparison import CurveBand
+from alcore.comparison.stats import CurveBand
 from ui.figures.style import strategy_colour, tidy
 
 BAND_LABELS = {"std": "± 1 std over seeds", "ci95": "95 % t-interval of the mean"}

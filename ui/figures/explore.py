@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from alcore.insight import Calibration
+from alcore.explain import Calibration
 from alcore.loop import RoundRecord, RunState
 from ui.figures.style import ROLE_COLOURS, figure, strategy_colour
 

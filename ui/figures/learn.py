@@ -1,5 +1,5 @@
 """Figures of the Learn page: one committee's disagreement, each strategy's picks on the structure map, and a short
-learning curve. Pure functions of ``alcore.teaching`` results, so they are testable without Streamlit."""
+learning curve. Pure functions of ``alcore.lessons`` results, so they are testable without Streamlit."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from alcore.compare import RunResult, mean_curve
-from alcore.teaching import CommitteeSnapshot
+from alcore.comparison.grid import RunResult
+from alcore.comparison.stats import mean_curve
+from alcore.lessons import CommitteeSnapshot
 from ui.figures.style import ENERGY_UNIT, ROLE_COLOURS, strategy_colour, tidy
 
 MEMBER_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")

@@ -1,6 +1,6 @@
-"""Pools fetched from the Materials Project / OQMD (``python -m alcore fetch``): the cache files of ``alcore.sources``.
+"""Pools fetched from the Materials Project / OQMD (``python -m alcore fetch``): the cache files of ``alcore.fetch``.
 
-The reader lives with the fetch code (``alcore.sources``); it is imported when a file is read, so importing the
+The reader lives with the fetch code (``alcore.fetch``); it is imported when a file is read, so importing the
 dataset importers never loads the network clients.
 """
 
@@ -18,10 +18,10 @@ from alcore.datasets.records import check_structure_count
 def read_fetched_pool(path: Path) -> Dataset:
     """The file is parsed by the dataset JSON reader (size cap, encodings, plain messages for any damage), then
     checked and converted by the fetch code."""
-    from alcore.sources.dataset import pool_to_dataset
-    from alcore.sources.pool import Pool
+    from alcore.fetch.dataset import pool_to_dataset
+    from alcore.fetch.fetched_pool import FetchedPool
 
-    pool = Pool.from_document(load_json(path), path)
+    pool = FetchedPool.from_document(load_json(path), path)
     check_structure_count(len(pool.records), path)
     _check_energies(pool.records, path)
     return pool_to_dataset(pool, path)
@@ -30,7 +30,7 @@ def read_fetched_pool(path: Path) -> Dataset:
 def _check_energies(records, path: Path) -> None:
     """Name the record at fault: a damaged energy, or no energy kind that every record has (the conversion would
     otherwise fall back to formation energies and complain about a record that is fine)."""
-    from alcore.sources.pool import number
+    from alcore.fetch.fetched_pool import number
 
     for i, record in enumerate(records):
         for key in ENERGY_FIELDS:

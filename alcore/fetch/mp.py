@@ -17,10 +17,10 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from alcore.datasets.base import DatasetError
-from alcore.sources.pool import Pool, clean_structure, database_pool, new_record, number
-from alcore.sources.query import DEFAULT_TIMEOUT, FetchError, FetchQuery
-from alcore.sources.watchdog import Progress, Watchdog, run_watched
-from alcore.sources.web import connection_problem, http_status, normalise_url, one_line, package_version, scrub
+from alcore.fetch.fetched_pool import FetchedPool, clean_structure, database_pool, new_record, number
+from alcore.fetch.query import DEFAULT_TIMEOUT, FetchError, FetchQuery
+from alcore.fetch.watchdog import Progress, Watchdog, run_watched
+from alcore.fetch.web import connection_problem, http_status, normalise_url, one_line, package_version, scrub
 
 MP_ENDPOINT = "https://api.materialsproject.org/"
 KEY_ENV = "MP_API_KEY"
@@ -202,7 +202,7 @@ def fetch_mp(
     timeout: float = DEFAULT_TIMEOUT,
     page_size: int = DEFAULT_PAGE_SIZE,
     progress: Progress | None = None,
-) -> Pool:
+) -> FetchedPool:
     """Fetch ``query`` from the Materials Project into a pool (not cached here: see ``fetch_pool``)."""
     url = normalise_url(endpoint, MP_ENDPOINT, "Materials Project endpoint")
     docs = search_mp(query, api_key=api_key, endpoint=url, timeout=timeout, page_size=page_size, progress=progress)

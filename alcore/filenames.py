@@ -1,4 +1,4 @@
-"""Where on-disk caches live: ``$ALCORE_CACHE_DIR`` or ``~/.cache/alcore``; and which names may become file names.
+"""Which names may become file names (cache entries, fetched pools, run files).
 
 Cache entries and fetched pools are named after things users type (a chemical system, a dataset name), so every
 name that becomes one path component goes through ``check_name`` first: nothing can point outside its folder.
@@ -6,9 +6,7 @@ name that becomes one path component goes through ``check_name`` first: nothing 
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 MAX_NAME_BYTES = 180
 """Longest accepted name (UTF-8 bytes): room for a suffix and our temporary-file prefix within the usual 255."""
@@ -45,13 +43,3 @@ def check_name(name: object, what: str = "name") -> str:
     if problem is not None:
         raise ValueError(f"{what} {shown} cannot be a file name: {problem}")
     return name
-
-
-def cache_dir(*parts: str) -> Path:
-    """The cache folder ``<root>/<parts...>``, created if needed; each part must pass ``check_name``."""
-    for part in parts:
-        check_name(part, "cache folder")
-    root = Path(os.environ.get("ALCORE_CACHE_DIR") or Path.home() / ".cache" / "alcore")
-    path = root.joinpath(*parts)
-    path.mkdir(parents=True, exist_ok=True)
-    return path

@@ -12,23 +12,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from alcore.sources.cache import find_cached, pool_path, save_pool
-from alcore.sources.combine import combine, combined_name
-from alcore.sources.mp import DEFAULT_PAGE_SIZE as MP_PAGE_SIZE
-from alcore.sources.mp import MP_ENDPOINT, fetch_mp
-from alcore.sources.oqmd import DEFAULT_PAGE_SIZE as OQMD_PAGE_SIZE
-from alcore.sources.oqmd import OQMD_URL, fetch_oqmd
-from alcore.sources.pool import Pool, pool_name
-from alcore.sources.query import DEFAULT_TIMEOUT, FetchQuery
-from alcore.sources.watchdog import Progress
-from alcore.sources.web import normalise_url
+from alcore.fetch.cache import find_cached, pool_path, save_pool
+from alcore.fetch.combine import combine, combined_name
+from alcore.fetch.fetched_pool import FetchedPool, pool_name
+from alcore.fetch.mp import DEFAULT_PAGE_SIZE as MP_PAGE_SIZE
+from alcore.fetch.mp import MP_ENDPOINT, fetch_mp
+from alcore.fetch.oqmd import DEFAULT_PAGE_SIZE as OQMD_PAGE_SIZE
+from alcore.fetch.oqmd import OQMD_URL, fetch_oqmd
+from alcore.fetch.query import DEFAULT_TIMEOUT, FetchQuery
+from alcore.fetch.watchdog import Progress
+from alcore.fetch.web import normalise_url
 
 SOURCE_CHOICES = ("mp", "oqmd", "both")
 
 
 @dataclass(frozen=True)
 class FetchResult:
-    pool: Pool
+    pool: FetchedPool
     path: Path
     from_cache: bool
 

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy.spatial.distance import cdist
 from scipy.stats import spearmanr
 
-from alcore.compare import RunResult, run_grid
+from alcore.comparison.grid import RunResult, run_grid
 from alcore.config import RunConfig
 from alcore.loop import Problem, fit_committee
 from alcore.seeding import rng_for

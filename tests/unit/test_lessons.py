@@ -1,12 +1,11 @@
-"""The Learn page's computations (alcore.teaching) and its pure figures, on a small synthetic problem."""
+"""The Learn page's computations (alcore.lessons) and its pure figures, on a small synthetic problem."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from alcore.loop import start, step
-from alcore.teaching import (
+from alcore.lessons import (
     LESSON_STRATEGIES,
     committee_snapshot,
     disagreement_bins,
@@ -15,6 +14,7 @@ from alcore.teaching import (
     pick_summary,
     strategy_picks,
 )
+from alcore.loop import start, step
 from tests.synthetic import synthetic_problem
 from ui.figures.learn import (
     disagreement_map_figure,

@@ -33,8 +33,8 @@ from ase import Atoms
 from alcore.atomic import write_json, write_npz
 from alcore.datasets.base import Dataset
 from alcore.datasets.importers.extxyz import read_extxyz, write_extxyz
-from alcore.pools import DATA_DIR, POOL_SYSTEMS, shipped_parsed_path
-from alcore.pools.curate import MAX_FORCE, curate, reduced_formula
+from alcore.paths import BUNDLED_SYSTEMS, DATA_DIR, shipped_parsed_path
+from alcore.pool_builder.curate import MAX_FORCE, curate, reduced_formula
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +82,11 @@ def build_pool(
 ) -> dict[str, Any]:
     """Build ``system``'s pool into ``out_dir`` (default ``<repo>/data``) and return its manifest.
 
-    ``candidates``/``elements`` replace ``alcore.pools.candidates.generate_candidates``/``SYSTEMS`` (tests use a
+    ``candidates``/``elements`` replace ``alcore.pool_builder.candidates.generate_candidates``/``SYSTEMS`` (tests use a
     handful of structures); ``min_structures`` (default ``MIN_STRUCTURES`` for a full-size build, none otherwise)
     makes a too-small curated pool an error; ``features=False`` skips shipped features and embeddings.
     """
-    from alcore.pools import label
+    from alcore.pool_builder import label
 
     say = report or (lambda msg: log.info(msg))
     out = Path(out_dir) if out_dir is not None else DATA_DIR
@@ -101,7 +101,7 @@ def build_pool(
         say(f"{system}: {stage} done in {timings[stage]:.1f} s")
 
     if candidates is None:
-        from alcore.pools.candidates import SYSTEMS, generate_candidates
+        from alcore.pool_builder.candidates import SYSTEMS, generate_candidates
 
         if system not in SYSTEMS:
             raise ValueError(f"unknown pool system {system!r}; known: {', '.join(SYSTEMS)}")
@@ -161,7 +161,7 @@ def build_pool(
     sanity = sanity_checks(system, prototype_energy)
 
     provenance = {
-        "generator": "alcore.pools",
+        "generator": "alcore.pool_builder",
         "generator_version": GENERATOR_VERSION,
         "system": system,
         "seed": int(seed),
@@ -199,7 +199,7 @@ def build_pool(
         "file": pool_path.name,
         "file_bytes": pool_path.stat().st_size,
         "n_structures": len(dataset),
-        "generator": "alcore.pools",
+        "generator": "alcore.pool_builder",
         "generator_version": GENERATOR_VERSION,
         "seed": int(seed),
         "n_total_requested": int(n_total),
@@ -236,13 +236,13 @@ def build_all(
     out_dir: str | Path | None = None,
     n_total: int = DEFAULT_N_TOTAL,
     *,
-    systems: Sequence[str] = POOL_SYSTEMS,
+    systems: Sequence[str] = BUNDLED_SYSTEMS,
     report: Report | None = None,
     **options: Any,
 ) -> dict[str, dict[str, Any]]:
     """Build every system (one CHGNet load), enforce the size budget, write the data card; returns the manifests."""
-    from alcore.pools import label
-    from alcore.pools.card import write_card
+    from alcore.pool_builder import label
+    from alcore.pool_builder.card import write_card
 
     say = report or (lambda msg: log.info(msg))
     out = Path(out_dir) if out_dir is not None else DATA_DIR
@@ -269,7 +269,7 @@ def ship_parsed(pool_path: Path, system: str, out: Path) -> Path:
     return dest
 
 
-def ship_parsed_all(out_dir: str | Path | None = None, *, systems: Sequence[str] = POOL_SYSTEMS,
+def ship_parsed_all(out_dir: str | Path | None = None, *, systems: Sequence[str] = BUNDLED_SYSTEMS,
                     report: Report | None = None) -> list[Path]:
     """Rewrite the parsed arrays of the pools already in ``out_dir`` (after an importer change; seconds, no CHGNet)."""
     say = report or (lambda msg: log.info(msg))
@@ -455,12 +455,12 @@ def _n_cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def embed_all(out_dir: str | Path | None = None, *, systems: Sequence[str] = POOL_SYSTEMS,
+def embed_all(out_dir: str | Path | None = None, *, systems: Sequence[str] = BUNDLED_SYSTEMS,
               report: Report | None = None) -> dict[str, dict[str, Any]]:
     """Recompute shipped features and UMAP maps of the pools already in ``out_dir`` (no CHGNet needed)."""
     import json
 
-    from alcore.pools.card import write_card
+    from alcore.pool_builder.card import write_card
 
     say = report or (lambda msg: log.info(msg))
     out = Path(out_dir) if out_dir is not None else DATA_DIR

@@ -13,19 +13,19 @@ import json
 import math
 from typing import Any, Mapping, Sequence
 
-from alcore.sources.pool import Pool, pool_name, record_structure, utc_now
-from alcore.sources.query import FetchQuery
+from alcore.fetch.fetched_pool import FetchedPool, pool_name, record_structure, utc_now
+from alcore.fetch.query import FetchQuery
 
 ENERGY_FIELDS = ("energy_per_atom", "uncorrected_energy_per_atom", "formation_energy_per_atom")
 
 
 def combine(
-    pools: Sequence[Pool],
+    pools: Sequence[FetchedPool],
     *,
     offsets: Mapping[str, float] | None = None,
     deduplicate: bool = True,
     matcher: Any = None,
-) -> Pool:
+) -> FetchedPool:
     """The combined pool; ``offsets`` maps a database ("mp", "oqmd") to eV/atom added to its energies."""
     from pymatgen.analysis.structure_matcher import StructureMatcher
 
@@ -65,7 +65,7 @@ def combine(
     if skipped:
         notes["skipped"] = skipped
     source = "+".join(databases)
-    return Pool(
+    return FetchedPool(
         name=combined_name(databases, FetchQuery.from_dict(pools[0].query), shifts, deduplicate),
         source=source,
         query=dict(pools[0].query),

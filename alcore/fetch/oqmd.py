@@ -17,10 +17,10 @@ from typing import Any
 import requests
 
 from alcore.datasets.base import DatasetError
-from alcore.sources.pool import Pool, clean_structure, database_pool, new_record, number
-from alcore.sources.query import DEFAULT_TIMEOUT, FetchError, FetchQuery
-from alcore.sources.watchdog import Progress, Watchdog, run_watched
-from alcore.sources.web import connection_problem, normalise_url, one_line, package_version, user_agent
+from alcore.fetch.fetched_pool import FetchedPool, clean_structure, database_pool, new_record, number
+from alcore.fetch.query import DEFAULT_TIMEOUT, FetchError, FetchQuery
+from alcore.fetch.watchdog import Progress, Watchdog, run_watched
+from alcore.fetch.web import connection_problem, normalise_url, one_line, package_version, user_agent
 
 OQMD_URL = "http://oqmd.org/oqmdapi/"  # as in OQMD's RESTful API documentation
 ROUTE = "formationenergy"
@@ -203,7 +203,7 @@ def fetch_oqmd(
     timeout: float = DEFAULT_TIMEOUT,
     page_size: int = DEFAULT_PAGE_SIZE,
     progress: Progress | None = None,
-) -> Pool:
+) -> FetchedPool:
     """Fetch ``query`` from OQMD into a pool (not cached here: see ``fetch_pool``)."""
     base = normalise_url(endpoint, OQMD_URL, "OQMD base URL")
     entries = search_oqmd(query, endpoint=base, timeout=timeout, page_size=page_size, progress=progress)

@@ -8,22 +8,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from alcore import comparison
-from alcore.compare import RunResult
-from alcore.comparison import (
-    CURVE_COLUMNS,
-    ComparisonRequest,
-    band_limits,
-    cache_path,
-    curve_bands,
-    curves_frame,
-    load_results,
-    max_labels,
-    run_comparison,
-    save_results,
-    summary_frame,
-)
+from alcore.comparison import cache as comparison
+from alcore.comparison.cache import ComparisonRequest, cache_path, load_results, run_comparison, save_results
+from alcore.comparison.grid import RunResult
+from alcore.comparison.stats import band_limits, curve_bands
+from alcore.comparison.tables import CURVE_COLUMNS, curves_frame, summary_frame
 from alcore.config import RunConfig
+from alcore.splits import max_labels
 from tests.synthetic import synthetic_problem
 
 FAST = {"n_members": 2, "hidden": [8], "epochs": 15}
@@ -134,7 +125,7 @@ def test_damaged_cache_file_is_ignored_with_a_warning_and_recomputed(cache, capl
     path = save_results(request, [_result("random", seed, [9.0, 9.0]) for seed in (0, 1)], compute_seconds=1.0)
     assert load_results(request).results[1].mae.tolist() == [9.0, 9.0]
     path.write_text(damage(path.read_text()))
-    with caplog.at_level(logging.WARNING, logger="alcore.comparison"):
+    with caplog.at_level(logging.WARNING, logger="alcore.comparison.cache"):
         assert load_results(request) is None
         again = run_comparison(request, problem, n_jobs=1)
     assert "damaged comparison cache" in caplog.text and str(path) in caplog.text

@@ -18,7 +18,7 @@ import time
 from collections import deque
 from typing import Callable, TypeVar
 
-from alcore.sources.query import FetchError
+from alcore.fetch.query import FetchError
 
 T = TypeVar("T")
 Progress = Callable[[str], None]

@@ -25,7 +25,7 @@ from ase.data import covalent_radii
 from ase.neighborlist import neighbor_list
 from pymatgen.core import Structure
 
-from alcore.pools.prototypes import prototypes
+from alcore.pool_builder.prototypes import prototypes
 
 SYSTEMS: dict[str, tuple[str, ...]] = {"C": ("C",), "Si": ("Si",), "Fe": ("Fe",), "TiO2": ("Ti", "O")}
 

@@ -2,7 +2,7 @@
 
 Every record, whatever its database, has the same keys (``RECORD_FIELDS``; ``None`` where the database has no value):
 ``id``, ``source`` ("mp" / "oqmd"), ``formula``, ``structure`` (a plain pymatgen ``Structure.as_dict()``), energies in
-eV/atom and the other properties. The document written to the cache is ``Pool.to_document()``; it never holds an API
+eV/atom and the other properties. The document written to the cache is ``FetchedPool.to_document()``; it never holds an API
 key (nothing that builds a pool ever sees one).
 """
 
@@ -15,9 +15,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from alcore.cache import check_name
 from alcore.datasets.base import DatasetError
-from alcore.sources.query import FetchError, FetchQuery
+from alcore.fetch.query import FetchError, FetchQuery
+from alcore.filenames import check_name
 
 POOL_FORMAT = "alcore-fetched-pool"
 POOL_VERSION = 1
@@ -108,7 +108,7 @@ def record_structure(record: dict[str, Any], where: str) -> Any:
 
 
 @dataclass(frozen=True)
-class Pool:
+class FetchedPool:
     """Records plus provenance. ``source`` is "mp", "oqmd" or "mp+oqmd"; ``client`` and ``endpoint`` map each
     database to the client version / URL used; ``notes`` holds skipped records, removed duplicates, offsets."""
 
@@ -130,7 +130,7 @@ class Pool:
 
     def describe(self) -> str:
         """One line for dataset listings."""
-        from alcore.sources.query import FetchQuery
+        from alcore.fetch.query import FetchQuery
 
         where = " + ".join(DATABASES.get(d, d) for d in self.databases)
         try:
@@ -155,7 +155,7 @@ class Pool:
         }
 
     @classmethod
-    def from_document(cls, doc: Any, where: str | Path) -> "Pool":
+    def from_document(cls, doc: Any, where: str | Path) -> "FetchedPool":
         """Check a cache document's shape (``DatasetError`` naming ``where`` otherwise); records stay plain dicts."""
         if not isinstance(doc, dict) or doc.get("format") != POOL_FORMAT:
             raise DatasetError(where, f"not a fetched pool (no \"format\": \"{POOL_FORMAT}\")")
@@ -203,13 +203,13 @@ def database_pool(
     client: dict[str, str],
     endpoint: str,
     notes: dict[str, Any] | None = None,
-) -> Pool:
+) -> FetchedPool:
     """The pool of one database's answer to ``query``; ``FetchError("<none_found> for <query>")`` when no record was
     usable (``item`` names what was skipped, e.g. "documents")."""
     if not records:
         unreadable = f"; {len(skipped)} unusable {item} skipped" if skipped else ""
         raise FetchError(f"{none_found} for {query.describe()}{unreadable}")
-    return Pool(
+    return FetchedPool(
         name=pool_name(database, query.label()),
         source=database,
         query=query.to_dict(),

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from alcore.insight import (
+from alcore.explain import (
     calibration,
     curves_frame,
     labelled_at,
@@ -88,7 +88,7 @@ def test_curves_frame_and_round_metrics(runs):
 
 
 def test_explain_pick_names_ranks_and_the_rule(runs):
-    from alcore.insight import explain_pick
+    from alcore.explain import explain_pick
 
     table = why_selected(runs["uncertainty"], 1)
     first = table[table.pick_order == 1].iloc[0]

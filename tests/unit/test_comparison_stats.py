@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from alcore.compare import RunResult, aulc, labels_to_reach, run_grid, summarise
+from alcore.comparison.grid import RunResult, run_grid
+from alcore.comparison.stats import aulc, labels_to_reach, summarise
 from tests.synthetic import synthetic_problem
 
 

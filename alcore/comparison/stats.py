@@ -1,115 +1,17 @@
-"""Strategies x seeds on paired initial sets, run in parallel processes, and the statistics that compare them."""
+"""The statistics that compare strategies: final MAE vs a baseline, labels to reach its MAE, AULC, Mann-Whitney and
+paired Wilcoxon p-values, and mean curves with std or t-interval bands.
+"""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from scipy.stats import mannwhitneyu, wilcoxon
+from scipy.stats import t as student_t
 
-from alcore.config import RunConfig
-from alcore.loop import Problem, run
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """The light summary of one finished run that a comparison needs (what crosses process boundaries)."""
-
-    strategy: str
-    seed: int
-    n_labels: np.ndarray
-    mae: np.ndarray
-    rmse: np.ndarray
-    spearman: np.ndarray
-    mean_pool_std: np.ndarray
-    selected: tuple[np.ndarray, ...]
-    fit_seconds: float
-    select_seconds: float
-
-    def to_dict(self) -> dict[str, Any]:
-        clean = lambda a: [None if not np.isfinite(v) else float(v) for v in a]  # noqa: E731
-        return {
-            "strategy": self.strategy,
-            "seed": self.seed,
-            "n_labels": self.n_labels.tolist(),
-            "mae": clean(self.mae),
-            "rmse": clean(self.rmse),
-            "spearman": clean(self.spearman),
-            "mean_pool_std": clean(self.mean_pool_std),
-            "fit_seconds": self.fit_seconds,
-            "select_seconds": self.select_seconds,
-        }
-
-
-def run_one(config: RunConfig, problem: Problem, torch_threads: int | None = None) -> RunResult:
-    """Run one config to its budget. In a worker process, ``torch_threads`` keeps processes from oversubscribing."""
-    if torch_threads is not None:
-        import torch
-
-        torch.set_num_threads(torch_threads)
-    state = run(config, problem.for_config(config))
-    rounds = state.rounds
-    col = lambda key: np.array([getattr(r, key) for r in rounds], dtype=float)  # noqa: E731
-    return RunResult(
-        strategy=config.strategy,
-        seed=config.seed,
-        n_labels=np.array([r.n_labels for r in rounds], dtype=int),
-        mae=col("mae"),
-        rmse=col("rmse"),
-        spearman=col("spearman"),
-        mean_pool_std=col("mean_pool_std"),
-        selected=tuple(r.selected for r in rounds),
-        fit_seconds=float(col("fit_seconds").sum()),
-        select_seconds=float(col("select_seconds").sum()),
-    )
-
-
-def run_grid(
-    base: RunConfig,
-    problem: Problem,
-    strategies: Sequence[str],
-    seeds: Sequence[int],
-    *,
-    n_jobs: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    strategy_params: dict[str, dict[str, Any]] | None = None,
-) -> list[RunResult]:
-    """Every strategy x seed from ``base``. Runs with the same seed share their initial set and test split.
-
-    ``n_jobs`` processes (joblib/loky; default: all cores). Results come back in (strategy, seed) order whatever the
-    completion order, and are identical for any ``n_jobs``.
-    """
-    strategy_params = strategy_params or {}
-    configs = [
-        base.replace(strategy=s, seed=int(seed), strategy_params=dict(strategy_params.get(s, base.strategy_params)))
-        for s in strategies
-        for seed in seeds
-    ]
-    n_jobs = n_jobs or os.cpu_count() or 1
-    total = len(configs)
-    if n_jobs == 1 or total == 1:
-        results = []
-        for i, cfg in enumerate(configs):
-            results.append(run_one(cfg, problem))
-            if progress:
-                progress(i + 1, total)
-        return results
-    from joblib import Parallel, delayed
-
-    threads = max(1, (os.cpu_count() or 1) // n_jobs)
-    parallel = Parallel(n_jobs=n_jobs, return_as="generator", backend="loky")
-    results = []
-    outputs = parallel(delayed(run_one)(cfg, problem, threads) for cfg in configs)
-    try:
-        for i, res in enumerate(outputs):
-            results.append(res)
-            if progress:
-                progress(i + 1, total)
-    finally:
-        outputs.close()  # if progress raised (e.g. a cancelled page), abandon the remaining runs now
-    return results
+from alcore.comparison.grid import RunResult
 
 
 @dataclass(frozen=True)
@@ -213,3 +115,63 @@ def _paired_wilcoxon(a: dict[int, float], b: dict[int, float]) -> float | None:
     if len(seeds) < 2 or np.all(diffs == 0):
         return None
     return float(wilcoxon(diffs).pvalue)
+
+
+BANDS = ("std", "ci95")
+CURVE_METRICS = ("mae", "rmse", "spearman", "mean_pool_std")
+
+
+@dataclass(frozen=True)
+class CurveBand:
+    """A strategy's mean curve over seeds with a band; ``n_runs`` counts the finite values per round."""
+
+    strategy: str
+    n_labels: np.ndarray
+    mean: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    n_runs: np.ndarray
+
+
+def band_limits(values: np.ndarray, band: str = "std", level: float = 0.95) -> tuple[np.ndarray, ...]:
+    """(mean, lower, upper, n) per column of ``values`` (runs x rounds), ignoring NaN.
+
+    ``std``: mean ± sample std. ``ci95``: the two-sided Student-t interval for the mean at ``level`` (mean ±
+    t_{(1+level)/2, n-1} · std/√n). With one finite value the band has zero width; with none, everything is NaN."""
+    if band not in BANDS:
+        raise ValueError(f"band must be one of {BANDS}, got {band!r}")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    n = np.sum(np.isfinite(values), axis=0)
+    safe = np.where(np.isfinite(values), values, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, safe.sum(axis=0) / n, np.nan)
+        sq = np.where(np.isfinite(values), (values - mean) ** 2, 0.0).sum(axis=0)
+        std = np.where(n > 1, np.sqrt(sq / np.maximum(n - 1, 1)), 0.0)
+        if band == "std":
+            half = std
+        else:
+            quantile = student_t.ppf(0.5 + level / 2.0, np.maximum(n - 1, 1))
+            half = np.where(n > 1, quantile * std / np.sqrt(np.maximum(n, 1)), 0.0)
+    half = np.where(n > 0, half, np.nan)
+    return mean, mean - half, mean + half, n
+
+
+def curve_bands(
+    results: Sequence[RunResult], metric: str = "mae", band: str = "std", level: float = 0.95
+) -> dict[str, CurveBand]:
+    """Mean ``metric`` vs labels per strategy (in the order the strategies first appear) with its band."""
+    if metric not in CURVE_METRICS:
+        raise ValueError(f"metric must be one of {CURVE_METRICS}, got {metric!r}")
+    by_strategy: dict[str, list[RunResult]] = {}
+    for r in results:
+        by_strategy.setdefault(r.strategy, []).append(r)
+    bands = {}
+    for name, runs in by_strategy.items():
+        grid = runs[0].n_labels
+        if any(not np.array_equal(r.n_labels, grid) for r in runs):
+            raise ValueError(f"the runs of {name!r} do not share a label grid: compare runs of one protocol only")
+        mean, lower, upper, n = band_limits(np.stack([getattr(r, metric) for r in runs]), band, level)
+        bands[name] = CurveBand(name, np.asarray(grid), mean, lower, upper, n)
+    return bands

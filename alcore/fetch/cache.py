@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alcore.atomic import read_json, write_json
-from alcore.cache import cache_dir, check_name
 from alcore.datasets.base import DatasetError
-from alcore.sources.pool import Pool
+from alcore.fetch.fetched_pool import FetchedPool
+from alcore.filenames import check_name
+from alcore.paths import cache_dir
 
 FOLDER = "fetch"
 
@@ -24,22 +25,22 @@ def pool_path(name: str) -> Path:
     return cache_dir(FOLDER) / f"{name}.json"
 
 
-def save_pool(pool: Pool) -> Path:
+def save_pool(pool: FetchedPool) -> Path:
     path = pool_path(pool.name)
     write_json(path, pool.to_document())
     return path
 
 
-def load_pool(path: str | Path) -> Pool:
+def load_pool(path: str | Path) -> FetchedPool:
     """A cached pool; a missing, damaged or foreign file is a ``DatasetError`` naming it."""
     try:
         doc = read_json(path, "fetched pool")
     except (FileNotFoundError, ValueError) as exc:
         raise DatasetError(path, str(exc).removeprefix(f"{path}: ")) from None
-    return Pool.from_document(doc, path)
+    return FetchedPool.from_document(doc, path)
 
 
-def find_cached(name: str) -> Pool | None:
+def find_cached(name: str) -> FetchedPool | None:
     """The cached pool called ``name``, or None when there is none or it cannot be read (then it is fetched again)."""
     path = pool_path(name)
     if not path.is_file():
@@ -86,7 +87,7 @@ def cached_pools() -> list[CachedPool]:
 
 def _header(path: Path) -> CachedPool | None:
     try:
-        pool = Pool.from_document(json.loads(path.read_text(encoding="utf-8")), path)
+        pool = FetchedPool.from_document(json.loads(path.read_text(encoding="utf-8")), path)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, DatasetError):
         return None
     if pool.name != path.stem:  # renamed by hand: its name and content disagree, so it is not listed

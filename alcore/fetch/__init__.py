@@ -1,19 +1,19 @@
 """Pools fetched from the Materials Project (through the official ``mp-api`` client) and OQMD (its REST API).
 
 ``fetch_pool("mp" | "oqmd" | "both", FetchQuery("Ti-O", ...))`` fetches once, caches one JSON file per query under
-``alcore.cache.cache_dir("fetch")`` and afterwards works offline; cached pools are registered datasets (format
+``alcore.paths.cache_dir("fetch")`` and afterwards works offline; cached pools are registered datasets (format
 ``fetched-pool``, named e.g. ``mp-Ti-O``). Network clients are imported lazily, so importing this package is cheap:
-``fetch_pool`` and its companions load ``alcore.sources.fetch`` (and with it ``requests``, 0.06 s) on first access;
+``fetch_pool`` and its companions load ``alcore.fetch.runner`` (and with it ``requests``, 0.06 s) on first access;
 listing the cached pools, which the app does on every start, does not need them.
 """
 
 from typing import Any
 
-from alcore.sources.cache import cached_pools, load_pool, save_pool
-from alcore.sources.combine import combine
-from alcore.sources.dataset import pool_to_dataset
-from alcore.sources.pool import Pool
-from alcore.sources.query import DEFAULT_TIMEOUT, FetchError, FetchQuery
+from alcore.fetch.cache import cached_pools, load_pool, save_pool
+from alcore.fetch.combine import combine
+from alcore.fetch.dataset import pool_to_dataset
+from alcore.fetch.fetched_pool import FetchedPool
+from alcore.fetch.query import DEFAULT_TIMEOUT, FetchError, FetchQuery
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -21,7 +21,7 @@ __all__ = [
     "FetchError",
     "FetchQuery",
     "FetchResult",
-    "Pool",
+    "FetchedPool",
     "cached_pools",
     "combine",
     "fetch_pool",
@@ -34,7 +34,7 @@ _FETCH_NAMES = ("SOURCE_CHOICES", "FetchResult", "fetch_pool")
 
 def __getattr__(name: str) -> Any:
     if name in _FETCH_NAMES:
-        from alcore.sources import fetch
+        from alcore.fetch import runner
 
-        return getattr(fetch, name)
+        return getattr(runner, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,7 +14,7 @@ from typing import Any
 from alcore.datasets.base import Dataset, DatasetError
 from alcore.datasets.importers.pymatgen_json import structure_to_atoms
 from alcore.datasets.records import Record, build_dataset
-from alcore.sources.pool import DATABASES, Pool, number
+from alcore.fetch.fetched_pool import DATABASES, FetchedPool, number
 
 FORMAT = "fetched-pool"
 ENERGY_CHOICES = ("auto", "total", "formation")
@@ -34,7 +34,7 @@ ENERGY_MEANING = {
 LICENCES = {"mp": "Materials Project data: CC BY 4.0", "oqmd": "OQMD data: CC BY 4.0"}
 
 
-def energy_kind(pool: Pool, energy: str = "auto") -> str:
+def energy_kind(pool: FetchedPool, energy: str = "auto") -> str:
     """Which energy becomes ``energy_per_atom``: ``energy`` itself, or for "auto" "total" when every record has one."""
     if energy not in ENERGY_CHOICES:
         raise ValueError(f"energy must be one of {ENERGY_CHOICES}, got {energy!r}")
@@ -43,7 +43,7 @@ def energy_kind(pool: Pool, energy: str = "auto") -> str:
     return "total" if all(number(r.get("energy_per_atom")) is not None for r in pool.records) else "formation"
 
 
-def pool_to_dataset(pool: Pool, path: str | Path | None = None, energy: str = "auto") -> Dataset:
+def pool_to_dataset(pool: FetchedPool, path: str | Path | None = None, energy: str = "auto") -> Dataset:
     """The dataset of ``pool`` (``path``: the cache file, for provenance and messages)."""
     kind = energy_kind(pool, energy)
     where = str(path) if path is not None else pool.name

@@ -1,0 +1,62 @@
+"""A comparison's tables and exports: the long per-round curves and the per-strategy summary, in display units.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import pandas as pd
+
+from alcore.comparison.grid import RunResult
+from alcore.comparison.stats import summarise
+
+CURVE_COLUMNS = ("strategy", "seed", "n_labels", "mae", "rmse", "spearman", "mean_pool_std")
+
+
+def curves_frame(results: Sequence[RunResult]) -> pd.DataFrame:
+    """One row per (run, round), in the dataset's units (eV/atom for energies): the long-format curves export."""
+    frames = [
+        pd.DataFrame(
+            {
+                "strategy": r.strategy,
+                "seed": r.seed,
+                "n_labels": r.n_labels,
+                "mae": r.mae,
+                "rmse": r.rmse,
+                "spearman": r.spearman,
+                "mean_pool_std": r.mean_pool_std,
+            }
+        )
+        for r in results
+    ]
+    if not frames:
+        return pd.DataFrame(columns=list(CURVE_COLUMNS))
+    return pd.concat(frames, ignore_index=True)[list(CURVE_COLUMNS)]
+
+
+def summary_frame(
+    results: Sequence[RunResult], *, baseline: str = "random", unit: str = "meV/atom", scale: float = 1000.0
+) -> pd.DataFrame:
+    """The per-strategy table of ``alcore.compare.summarise``, errors multiplied by ``scale`` into ``unit``.
+
+    Columns that need the baseline are empty when it was not run."""
+    rows = []
+    for name, s in summarise(results, baseline=baseline).items():
+        rows.append(
+            {
+                "strategy": name,
+                "runs": s.n_runs,
+                f"final MAE ({unit})": s.final_mae_mean * scale,
+                f"std ({unit})": s.final_mae_std * scale,
+                f"vs {baseline} (%)": s.improvement_pct,
+                f"labels to reach {baseline}'s final MAE": s.labels_to_target,
+                "labels saved (%)": s.labels_saved_pct,
+                f"AULC ({unit})": s.aulc * scale,
+                "p Mann-Whitney": s.p_value,
+                "p Wilcoxon (paired)": s.p_value_paired,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    number_columns = [c for c in frame.columns if c not in ("strategy", "runs")]
+    frame[number_columns] = frame[number_columns].astype(float)  # None -> NaN, shown as empty cells
+    return frame
