@@ -154,27 +154,6 @@ def map_frame(
     )
 
 
-def curves_frame(runs: dict[str, RunState]) -> pd.DataFrame:
-    """Per-round metrics of several runs in one long table (for the CSV export and the learning-curve figure)."""
-    rows = [
-        {
-            "run": name,
-            "strategy": state.config.strategy,
-            "round": r.round,
-            "n_labels": r.n_labels,
-            "mae": r.mae,
-            "rmse": r.rmse,
-            "r2": r.r2,
-            "spearman_std_error": r.spearman,
-            "mean_pool_std": r.mean_pool_std,
-        }
-        for name, state in runs.items()
-        for r in state.rounds
-    ]
-    columns = ["run", "strategy", "round", "n_labels", "mae", "rmse", "r2", "spearman_std_error", "mean_pool_std"]
-    return pd.DataFrame(rows, columns=columns)
-
-
 def round_metrics(rounds: tuple[RoundRecord, ...], round_index: int) -> dict[str, float | int | None]:
     """The headline numbers of a round and the MAE change since the previous one."""
     record = rounds[round_index]

@@ -11,9 +11,10 @@ from pathlib import PurePosixPath
 
 import streamlit as st
 
+from alcore.comparison.grid import RunResult
+from alcore.comparison.tables import curves_frame
 from alcore.config import RunConfig
 from alcore.datasets import Dataset
-from alcore.explain import curves_frame
 from alcore.exports import extxyz_bytes, training_set
 from alcore.loop import RunState
 from alcore.manifest import run_manifest
@@ -45,8 +46,13 @@ def export_buttons(state: RunState, session: ExploreSession, round_index: int, d
     )
     c3.download_button(
         "Learning curves (CSV)",
-        data=lambda: curves_frame(related_runs(session, state)).to_csv(index=False),
+        data=lambda: _curves_csv(related_runs(session, state)),
         file_name=f"{stem}-curves.csv", mime="text/csv", key="dl_curves",
     )
     st.caption("Replay a manifest anywhere with `python -m alcore replay MANIFEST.json`: it re-runs every round "
                "and checks that the same structures are selected and the same MAE is reached.")
+
+
+def _curves_csv(runs: dict[str, RunState]) -> str:
+    results = [RunResult.from_rounds(s.config, s.rounds) for s in runs.values()]
+    return curves_frame(results, names=list(runs)).to_csv(index=False)

@@ -26,7 +26,7 @@ from alcore.strategies import STRATEGIES
 log = logging.getLogger(__name__)
 
 
-CACHE_FORMAT = 2  # bump when the stored layout or the meaning of a result changes (2: relu became the default)
+CACHE_FORMAT = 3  # bump when the stored layout or the meaning of a result changes (2: relu default; 3: R² kept)
 
 
 # Fields that name or locate the data rather than define it: the dataset fingerprint stands for them in the key.

@@ -11,7 +11,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from alcore.config import RunConfig
-from alcore.loop import Problem, run
+from alcore.loop import Problem, RoundRecord, run
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,28 @@ class RunResult:
     selected: tuple[np.ndarray, ...]
     fit_seconds: float
     select_seconds: float
+    r2: np.ndarray | None = None  # None in results cached before R² was kept (shown as NaN)
+
+    @classmethod
+    def from_rounds(cls, config: RunConfig, rounds: Sequence[RoundRecord]) -> "RunResult":
+        """The summary of a run's rounds (a finished grid run, or a run stepped in the app)."""
+        col = lambda key: np.array([getattr(r, key) for r in rounds], dtype=float)  # noqa: E731
+        return cls(
+            strategy=config.strategy,
+            seed=config.seed,
+            n_labels=np.array([r.n_labels for r in rounds], dtype=int),
+            mae=col("mae"),
+            rmse=col("rmse"),
+            spearman=col("spearman"),
+            mean_pool_std=col("mean_pool_std"),
+            selected=tuple(r.selected for r in rounds),
+            fit_seconds=float(col("fit_seconds").sum()),
+            select_seconds=float(col("select_seconds").sum()),
+            r2=col("r2"),
+        )
+
+    def r2_or_nan(self) -> np.ndarray:
+        return self.r2 if self.r2 is not None else np.full(len(self.n_labels), np.nan)
 
     def to_dict(self) -> dict[str, Any]:
         clean = lambda a: [None if not np.isfinite(v) else float(v) for v in a]  # noqa: E731
@@ -39,6 +61,7 @@ class RunResult:
             "rmse": clean(self.rmse),
             "spearman": clean(self.spearman),
             "mean_pool_std": clean(self.mean_pool_std),
+            "r2": clean(self.r2_or_nan()),
             "fit_seconds": self.fit_seconds,
             "select_seconds": self.select_seconds,
         }
@@ -51,20 +74,7 @@ def run_one(config: RunConfig, problem: Problem, torch_threads: int | None = Non
 
         torch.set_num_threads(torch_threads)
     state = run(config, problem.for_config(config))
-    rounds = state.rounds
-    col = lambda key: np.array([getattr(r, key) for r in rounds], dtype=float)  # noqa: E731
-    return RunResult(
-        strategy=config.strategy,
-        seed=config.seed,
-        n_labels=np.array([r.n_labels for r in rounds], dtype=int),
-        mae=col("mae"),
-        rmse=col("rmse"),
-        spearman=col("spearman"),
-        mean_pool_std=col("mean_pool_std"),
-        selected=tuple(r.selected for r in rounds),
-        fit_seconds=float(col("fit_seconds").sum()),
-        select_seconds=float(col("select_seconds").sum()),
-    )
+    return RunResult.from_rounds(config, state.rounds)
 
 
 def run_grid(
@@ -137,6 +147,7 @@ def result_from_json(data: dict[str, Any]) -> RunResult:
         rmse=_floats(data["rmse"], n, "rmse"),
         spearman=_floats(data["spearman"], n, "spearman"),
         mean_pool_std=_floats(data["mean_pool_std"], n, "mean_pool_std"),
+        r2=_floats(data["r2"], n, "r2") if "r2" in data else None,
         selected=tuple(np.asarray(s, dtype=np.int64) for s in data["selected"]),
         fit_seconds=float(data["fit_seconds"]),
         select_seconds=float(data["select_seconds"]),

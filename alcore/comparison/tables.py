@@ -5,29 +5,36 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
 from alcore.comparison.grid import RunResult
 from alcore.comparison.stats import summarise
 
-CURVE_COLUMNS = ("strategy", "seed", "n_labels", "mae", "rmse", "spearman", "mean_pool_std")
+CURVE_COLUMNS = ("run", "strategy", "seed", "round", "n_labels", "mae", "rmse", "r2", "spearman", "mean_pool_std")
 
 
-def curves_frame(results: Sequence[RunResult]) -> pd.DataFrame:
-    """One row per (run, round), in the dataset's units (eV/atom for energies): the long-format curves export."""
+def curves_frame(results: Sequence[RunResult], names: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per (run, round), in the dataset's units (eV/atom for energies): the long-format curves export of
+    Compare, sweeps, the paper benchmark and Explore. ``names`` labels the runs (default ``<strategy> seed <k>``)."""
+    if names is not None and len(names) != len(results):
+        raise ValueError(f"{len(names)} names for {len(results)} runs")
     frames = [
         pd.DataFrame(
             {
+                "run": names[i] if names is not None else f"{r.strategy} seed {r.seed}",
                 "strategy": r.strategy,
                 "seed": r.seed,
+                "round": np.arange(len(r.n_labels)),
                 "n_labels": r.n_labels,
                 "mae": r.mae,
                 "rmse": r.rmse,
+                "r2": r.r2_or_nan(),
                 "spearman": r.spearman,
                 "mean_pool_std": r.mean_pool_std,
             }
         )
-        for r in results
+        for i, r in enumerate(results)
     ]
     if not frames:
         return pd.DataFrame(columns=list(CURVE_COLUMNS))

@@ -95,7 +95,7 @@ def fetched_sources() -> list[Source]:
     Found in the fetch cache folder at call time rather than registered once: a pool fetched by another process (or
     after this one started) is listed at once, and nothing global changes when the cache folder does.
     """
-    from alcore.fetch.cache import cached_pools
+    from alcore.datasets.fetched.cache import cached_pools
 
     return [
         Source(

@@ -9,11 +9,11 @@ listing the cached pools, which the app does on every start, does not need them.
 
 from typing import Any
 
-from alcore.fetch.cache import cached_pools, load_pool, save_pool
+from alcore.datasets.fetched.cache import cached_pools, load_pool, save_pool
+from alcore.datasets.fetched.pool import FetchedPool
+from alcore.datasets.fetched.query import DEFAULT_TIMEOUT, FetchError, FetchQuery
+from alcore.datasets.fetched.to_dataset import pool_to_dataset
 from alcore.fetch.combine import combine
-from alcore.fetch.dataset import pool_to_dataset
-from alcore.fetch.fetched_pool import FetchedPool
-from alcore.fetch.query import DEFAULT_TIMEOUT, FetchError, FetchQuery
 
 __all__ = [
     "DEFAULT_TIMEOUT",

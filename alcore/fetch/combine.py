@@ -13,8 +13,8 @@ import json
 import math
 from typing import Any, Mapping, Sequence
 
-from alcore.fetch.fetched_pool import FetchedPool, pool_name, record_structure, utc_now
-from alcore.fetch.query import FetchQuery
+from alcore.datasets.fetched.pool import FetchedPool, pool_name, record_structure, utc_now
+from alcore.datasets.fetched.query import FetchQuery
 
 ENERGY_FIELDS = ("energy_per_atom", "uncorrected_energy_per_atom", "formation_energy_per_atom")
 

@@ -17,8 +17,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from alcore.datasets.base import DatasetError
-from alcore.fetch.fetched_pool import FetchedPool, clean_structure, database_pool, new_record, number
-from alcore.fetch.query import DEFAULT_TIMEOUT, FetchError, FetchQuery
+from alcore.datasets.fetched.pool import FetchedPool, clean_structure, database_pool, new_record, number
+from alcore.datasets.fetched.query import DEFAULT_TIMEOUT, FetchError, FetchQuery
 from alcore.fetch.watchdog import Progress, Watchdog, run_watched
 from alcore.fetch.web import connection_problem, http_status, normalise_url, one_line, package_version, scrub
 

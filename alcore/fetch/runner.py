@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from alcore.fetch.cache import find_cached, pool_path, save_pool
+from alcore.datasets.fetched.cache import find_cached, pool_path, save_pool
+from alcore.datasets.fetched.pool import FetchedPool, pool_name
+from alcore.datasets.fetched.query import DEFAULT_TIMEOUT, FetchQuery
 from alcore.fetch.combine import combine, combined_name
-from alcore.fetch.fetched_pool import FetchedPool, pool_name
 from alcore.fetch.mp import DEFAULT_PAGE_SIZE as MP_PAGE_SIZE
 from alcore.fetch.mp import MP_ENDPOINT, fetch_mp
 from alcore.fetch.oqmd import DEFAULT_PAGE_SIZE as OQMD_PAGE_SIZE
 from alcore.fetch.oqmd import OQMD_URL, fetch_oqmd
-from alcore.fetch.query import DEFAULT_TIMEOUT, FetchQuery
 from alcore.fetch.watchdog import Progress
 from alcore.fetch.web import normalise_url
 

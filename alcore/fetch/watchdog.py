@@ -18,7 +18,7 @@ import time
 from collections import deque
 from typing import Callable, TypeVar
 
-from alcore.fetch.query import FetchError
+from alcore.datasets.fetched.query import FetchError
 
 T = TypeVar("T")
 Progress = Callable[[str], None]

@@ -102,7 +102,7 @@ EMBEDDING_KEY = {"fingerprint": "e" * 16, "phash": "p" * 16, "descriptor": "pape
 
 
 def pool(version: str):
-    from alcore.fetch.fetched_pool import FetchedPool
+    from alcore.datasets.fetched.pool import FetchedPool
 
     n = 300 if version == "A" else 400
     records = tuple({"id": f"mp-{i}", "structure": {"lattice": {}, "sites": [], "i": i}} for i in range(n))
@@ -135,7 +135,7 @@ def save(kind: str, version: str, folder: Path) -> None:
 
         save_embedding(folder / "map.npz", embedding(version), **EMBEDDING_KEY)
     elif kind == "pool":
-        from alcore.fetch.cache import save_pool
+        from alcore.datasets.fetched.cache import save_pool
 
         save_pool(pool(version))
     else:

@@ -29,8 +29,8 @@ import pytest
 from alcore.cli import main
 from alcore.comparison.cache import load_results
 from alcore.datasets import write_extxyz
+from alcore.datasets.fetched.cache import cached_pools, find_cached
 from alcore.embeddings import read_matching
-from alcore.fetch.cache import cached_pools, find_cached
 from alcore.runs import load_run
 from alcore.sweep import SweepStore, load_grid, run_sweep, serial_executor
 from tests.hardening import killer

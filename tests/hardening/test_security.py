@@ -24,12 +24,12 @@ import pytest
 from alcore.comparison.cache import ComparisonRequest, cache_path
 from alcore.config import RunConfig
 from alcore.datasets.base import DatasetError
+from alcore.datasets.fetched.cache import find_cached, pool_path, save_pool
+from alcore.datasets.fetched.pool import FetchedPool, pool_name
 from alcore.embeddings import cache_path as embedding_cache_path
 from alcore.embeddings import shipped_path
 from alcore.fetch import FetchQuery
-from alcore.fetch.cache import find_cached, pool_path, save_pool
 from alcore.fetch.combine import combined_name
-from alcore.fetch.fetched_pool import FetchedPool, pool_name
 from alcore.filenames import check_name
 from alcore.paths import cache_dir
 from alcore.runs import load_run, save_run

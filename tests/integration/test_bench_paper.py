@@ -10,6 +10,7 @@ import pytest
 
 from alcore.bench import main as bench_main
 from alcore.bench.paper import main
+from alcore.comparison.tables import CURVE_COLUMNS
 
 STRATEGIES = ("random", "diversity")
 TINY = [
@@ -67,9 +68,7 @@ def test_report_has_its_sections_and_links_only_existing_files(out, chosen):
 
 def test_curves_csv_holds_every_run_and_round(out):
     curves = pd.read_csv(out / "curves.csv")
-    assert list(curves.columns) == [
-        "dataset", "descriptor", "strategy", "seed", "n_labels", "mae", "rmse", "spearman", "mean_pool_std"
-    ]  # fmt: skip
+    assert list(curves.columns) == ["dataset", "descriptor", *CURVE_COLUMNS]
     assert len(curves) == 2 * len(STRATEGIES) * 2 * 2  # descriptors x strategies x seeds x rounds (30, 45)
     assert sorted(curves.n_labels.unique()) == [30, 45]
     speed = pd.read_csv(out / "speed_curves.csv")

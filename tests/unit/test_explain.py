@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
+from alcore.comparison.grid import RunResult
+from alcore.comparison.tables import curves_frame
 from alcore.explain import (
     calibration,
-    curves_frame,
     labelled_at,
     map_frame,
     random_counterfactual,
@@ -79,8 +80,11 @@ def test_calibration_of_a_calibrated_committee_is_near_one():
 
 
 def test_curves_frame_and_round_metrics(runs):
-    frame = curves_frame(runs)
+    frame = curves_frame([RunResult.from_rounds(s.config, s.rounds) for s in runs.values()], names=list(runs))
     assert set(frame.run) == set(runs) and len(frame) == sum(len(s.rounds) for s in runs.values())
+    first = runs["random"].rounds
+    assert frame[frame.run == "random"]["r2"].tolist() == [r.r2 for r in first]
+    assert frame[frame.run == "random"]["round"].tolist() == list(range(len(first)))
     metrics = round_metrics(runs["random"].rounds, 2)
     assert metrics["n_labels"] == 40
     assert metrics["mae_change"] == pytest.approx(runs["random"].rounds[2].mae - runs["random"].rounds[1].mae)

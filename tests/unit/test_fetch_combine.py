@@ -5,9 +5,9 @@ import dataclasses
 
 import pytest
 
+from alcore.datasets.fetched.query import FetchQuery
+from alcore.datasets.fetched.to_dataset import pool_to_dataset
 from alcore.fetch.combine import combine, combined_name
-from alcore.fetch.dataset import pool_to_dataset
-from alcore.fetch.query import FetchQuery
 from tests.unit.test_fetch_pool import make_pool
 
 

@@ -9,12 +9,12 @@ from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Structure
 
 from alcore.datasets import DatasetError, detect_format, list_datasets, load_dataset
-from alcore.fetch.cache import cached_pools, find_cached, load_pool, pool_path, save_pool
-from alcore.fetch.dataset import pool_to_dataset
-from alcore.fetch.fetched_pool import POOL_FORMAT, FetchedPool
+from alcore.datasets.fetched.cache import cached_pools, find_cached, load_pool, pool_path, save_pool
+from alcore.datasets.fetched.pool import POOL_FORMAT, FetchedPool
+from alcore.datasets.fetched.query import FetchQuery
+from alcore.datasets.fetched.to_dataset import pool_to_dataset
 from alcore.fetch.mp import mp_records
 from alcore.fetch.oqmd import oqmd_records
-from alcore.fetch.query import FetchQuery
 from tests.fetch_server import fetch_cache, mp_materials, oqmd_entries  # noqa: F401 - fixture
 
 QUERY = FetchQuery("Ti-O")

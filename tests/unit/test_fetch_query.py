@@ -2,7 +2,7 @@
 
 import pytest
 
-from alcore.fetch.query import FetchQuery, parse_chemsys
+from alcore.datasets.fetched.query import FetchQuery, parse_chemsys
 from alcore.fetch.web import connection_problem, http_status, normalise_url, scrub
 
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from alcore.fetch.query import FetchError
+from alcore.datasets.fetched.query import FetchError
 from alcore.fetch.watchdog import run_watched
 
 

@@ -18,8 +18,8 @@ from alcore.datasets.records import check_structure_count
 def read_fetched_pool(path: Path) -> Dataset:
     """The file is parsed by the dataset JSON reader (size cap, encodings, plain messages for any damage), then
     checked and converted by the fetch code."""
-    from alcore.fetch.dataset import pool_to_dataset
-    from alcore.fetch.fetched_pool import FetchedPool
+    from alcore.datasets.fetched.pool import FetchedPool
+    from alcore.datasets.fetched.to_dataset import pool_to_dataset
 
     pool = FetchedPool.from_document(load_json(path), path)
     check_structure_count(len(pool.records), path)
@@ -30,7 +30,7 @@ def read_fetched_pool(path: Path) -> Dataset:
 def _check_energies(records, path: Path) -> None:
     """Name the record at fault: a damaged energy, or no energy kind that every record has (the conversion would
     otherwise fall back to formation energies and complain about a record that is fine)."""
-    from alcore.fetch.fetched_pool import number
+    from alcore.datasets.fetched.pool import number
 
     for i, record in enumerate(records):
         for key in ENERGY_FIELDS:

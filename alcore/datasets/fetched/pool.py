@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from alcore.datasets.base import DatasetError
-from alcore.fetch.query import FetchError, FetchQuery
+from alcore.datasets.fetched.query import FetchError, FetchQuery
 from alcore.filenames import check_name
 
 POOL_FORMAT = "alcore-fetched-pool"
@@ -130,7 +130,7 @@ class FetchedPool:
 
     def describe(self) -> str:
         """One line for dataset listings."""
-        from alcore.fetch.query import FetchQuery
+        from alcore.datasets.fetched.query import FetchQuery
 
         where = " + ".join(DATABASES.get(d, d) for d in self.databases)
         try:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from alcore.atomic import read_json, write_json
 from alcore.datasets.base import DatasetError
-from alcore.fetch.fetched_pool import FetchedPool
+from alcore.datasets.fetched.pool import FetchedPool
 from alcore.filenames import check_name
 from alcore.paths import cache_dir
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from alcore.datasets.base import Dataset, DatasetError
+from alcore.datasets.fetched.pool import DATABASES, FetchedPool, number
 from alcore.datasets.importers.pymatgen_json import structure_to_atoms
 from alcore.datasets.records import Record, build_dataset
-from alcore.fetch.fetched_pool import DATABASES, FetchedPool, number
 
 FORMAT = "fetched-pool"
 ENERGY_CHOICES = ("auto", "total", "formation")
