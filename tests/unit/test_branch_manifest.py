@@ -91,7 +91,7 @@ def test_training_set_export_reads_back_with_the_round_of_each_label():
 
     config = RunConfig(dataset="Si", budget=60, committee_params={"n_members": 2, "epochs": 5})
     state = run(config, prepare(config))
-    exported = training_set(state, load_dataset("Si"), 1)
+    exported = training_set(state, 1)
     assert len(exported) == 60
     frames = ase.io.read(io.StringIO(extxyz_bytes(exported).decode()), index=":", format="extxyz")
     assert [f.info["al_round"] for f in frames] == [0.0] * 30 + [1.0] * 15 + [2.0] * 15
