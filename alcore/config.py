@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,10 @@ class RunConfig:
             raise ValueError("seeds must be non-negative")
         if not isinstance(self.oracle, str) or not self.oracle:
             raise TypeError(f"oracle must be the name of a registered oracle, got {self.oracle!r}")
+        try:
+            json.dumps(self.oracle_params, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"oracle_params must hold JSON values (they are saved with the run): {exc}") from None
         from alcore.oracles import ORACLES  # light: numpy only
 
         if self.oracle not in ORACLES:

@@ -3,7 +3,8 @@
 ``oracle_params={"calculator": "emt"}`` (ASE's EMT: Cu, Al, Ni, Pd, Ag, Pt, Au and roughly C, N, O, H; for tests and
 quick demos) or ``{"calculator": "chgnet"}`` (CHGNet's ASE calculator, pretrained, offline). Other keys go to the
 calculator (e.g. ``sigma``/``epsilon`` for ``"lj"``); ``timeout`` is seconds per structure. The table below is one line
-per calculator, its module imported only when used (as ``ase.io.formats`` lists file formats).
+per calculator, its module imported only when used (as ``ase.io.formats`` lists file formats); add one with
+``CALCULATORS.add("name", "module:factory")``.
 """
 
 from __future__ import annotations
@@ -59,14 +60,15 @@ class AseCalculatorOracle:
         target: str = "energy_per_atom",
         dataset: Any = None,
         *,
-        calculator: str | Callable[..., Any] = "emt",
+        calculator: str = "emt",
         timeout: float | None = None,
         **calculator_options: Any,
     ) -> None:
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
             raise ValueError(f"oracle {self.name!r}: timeout must be a positive number of seconds, got {timeout!r}")
-        self.factory = calculator if callable(calculator) else calculator_factory(calculator)
-        self.calculator_name = calculator if isinstance(calculator, str) else getattr(calculator, "__name__", "custom")
+        if not isinstance(calculator, str):
+            raise ValueError(f"oracle {self.name!r}: calculator must be a name in CALCULATORS, got {calculator!r}")
+        self.factory, self.calculator_name = calculator_factory(calculator), calculator
         self.timeout, self.options = timeout, calculator_options
         implemented = getattr(self.factory, "implemented_properties", None)
         self.provides = tuple(p for p in ("energy", "forces", "stress") if implemented is None or p in implemented)
