@@ -154,3 +154,23 @@ def test_a_structure_failing_in_the_test_split_stops_prepare_with_its_name():
     bad = int(probe.split.test[0])
     with pytest.raises(OracleError, match=f"structure 'cual{bad}' \\(index {bad}\\)"):
         prepare_dataset(_config(oracle_params=FLAKY), small_cu_al_dataset(40, flags={bad: "raise"}))
+
+
+def test_exports_and_the_map_show_the_oracle_labels_not_the_dataset_placeholders(dataset):
+    from alcore.explain import map_frame
+    from alcore.exports import training_set
+
+    config = _config()
+    state = run(config, prepare_dataset(config, dataset), max_rounds=2)
+    exported = training_set(state, 1)
+    rows = [dataset.ids.index(i) for i in exported.ids]
+    assert rows == state.labelled.tolist()
+    np.testing.assert_array_equal(exported.energy_per_atom, [_emt(dataset.atoms[i]) for i in rows])
+    np.testing.assert_array_equal(exported.forces[0], state.labels.forces[0])
+    assert exported.target("al_round").tolist() == [0.0] * 8 + [1.0] * 4 + [2.0] * 4
+    frame = map_frame(state, 0, np.zeros((40, 2)))
+    assert frame["id"].tolist() == list(dataset.ids) and frame["formula"].iloc[0] == "Al4"
+    known = np.concatenate([state.rounds[0].labelled, state.rounds[0].selected])
+    np.testing.assert_array_equal(frame["target"].to_numpy()[known], state.labels.target[: len(known)])
+    later = np.setdiff1d(state.labelled, known)
+    assert frame["target"].iloc[later].isna().all()  # labelled only after the round shown: not shown yet
