@@ -7,8 +7,8 @@ branch, and replaying a config gives bit-identical rounds.
 
 from __future__ import annotations
 
-import time
 import dataclasses
+import time
 from dataclasses import dataclass
 from typing import Callable
 

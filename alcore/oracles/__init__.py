@@ -5,6 +5,7 @@ EMT, Lennard-Jones, Morse, CHGNet). The loop only ever asks for structures it ha
 """
 
 from alcore.oracles.base import ORACLES, PROPERTIES, Oracle, OracleError, labelled_by, make_oracle
+
 from alcore.oracles.dataset import DatasetOracle  # isort: skip  (registered first: the default is listed first)
 from alcore.oracles.calculator import CALCULATORS, AseCalculatorOracle, single_point
 from alcore.oracles.labels import Labels, labels_from_json, labels_to_json

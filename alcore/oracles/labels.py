@@ -133,7 +133,8 @@ class Labels:
                 forces.append(None if count < 0 else flat[at : at + count])
                 at += max(count, 0)
         if f"{prefix}stress_present" in arrays:
-            stress = [s if ok else None for s, ok in zip(arrays[f"{prefix}stress"], arrays[f"{prefix}stress_present"])]
+            present = arrays[f"{prefix}stress_present"]
+            stress = [s if ok else None for s, ok in zip(arrays[f"{prefix}stress"], present, strict=True)]
         return cls(
             arrays[f"{prefix}indices"],
             arrays[f"{prefix}target"],

@@ -5,8 +5,16 @@ import pytest
 from ase.build import bulk
 from ase.calculators.emt import EMT
 
-from alcore.oracles import ORACLES, PROPERTIES, Labels, OracleError, labelled_by, labels_from_json, labels_to_json
-from alcore.oracles import make_oracle
+from alcore.oracles import (
+    ORACLES,
+    PROPERTIES,
+    Labels,
+    OracleError,
+    labelled_by,
+    labels_from_json,
+    labels_to_json,
+    make_oracle,
+)
 from alcore.structures import Structures
 from tests.synthetic import small_cu_al_dataset
 
