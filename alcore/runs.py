@@ -40,7 +40,7 @@ class SavedRun:
     dataset_fingerprint: str
     meta: dict[str, Any]
     lineage: tuple[tuple[RunConfig, int], ...] = ()
-    labels: Labels | None = None  # of the labelled set after the last round (None: an alcore-run/1 file)
+    labels: Labels | None = None  # of the labelled set after the last round (None: from an alcore-run/1 file)
     test_labels: Labels | None = None  # the oracle's test-split labels (None: they come with the dataset)
 
     @property
@@ -71,7 +71,7 @@ class SavedRun:
         labels = self.labels
         if labels is None:  # an alcore-run/1 file: its labels were the dataset's, so they can be revealed again
             if not getattr(problem.oracle, "precomputed", False):
-                raise ValueError(f"this run was saved in format {self.meta.get('format')!r} without its labels; only "
+                raise ValueError("this run was saved without its labels (it comes from an alcore-run/1 file); only "
                                  "runs with the dataset oracle can be resumed from it")  # fmt: skip
             labels = problem.label(labelled)
         if not np.array_equal(labels.indices, labelled):
@@ -119,9 +119,8 @@ def save_run(state: RunState | SavedRun, path: str | Path) -> Path:
     else:
         fingerprint, labels, test_labels = state.dataset_fingerprint, state.labels, state.test_labels
     arrays = {f"r{r.round}_{key}": np.asarray(getattr(r, key)) for r in state.rounds for key in r.ARRAYS}
-    if labels is None:
-        raise ValueError("this run has no stored labels (loaded from an alcore-run/1 file): resume it, then save")
-    arrays |= labels.to_arrays("labels_") | ({} if test_labels is None else test_labels.to_arrays("test_labels_"))
+    for prefix, stored in (("labels_", labels), ("test_labels_", test_labels)):
+        arrays |= {} if stored is None else stored.to_arrays(prefix)  # None: a run read from an alcore-run/1 file
     blob = _npz_digest(arrays)
     npz_path = path.with_name(f"{path.stem}.{blob}.npz")
     if not _holds(npz_path, blob):  # content-addressed: reuse the file only if it really holds these arrays
@@ -187,9 +186,7 @@ def run_from_document(doc: Any, path: str | Path) -> SavedRun:
         scalars["round"], scalars["n_labels"] = r, int(entry["n_labels"])
         rounds.append(RoundRecord(**scalars, **{k: arrays[f"r{r}_{k}"] for k in RoundRecord.ARRAYS}))
     meta = {k: doc.get(k) for k in ("alcore_version", "format")}
-    labels = Labels.from_arrays(arrays, "labels_")
-    if labels is None and found != "alcore-run/1":
-        raise ValueError(f"{npz_path}: the arrays file holds no labels, which a {found} run must have")
+    labels = Labels.from_arrays(arrays, "labels_")  # None: saved from an alcore-run/1 run that was never resumed
     return SavedRun(
         config=config,
         rounds=tuple(rounds),

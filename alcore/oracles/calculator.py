@@ -4,12 +4,11 @@
 quick demos) or ``{"calculator": "chgnet"}`` (CHGNet's ASE calculator, pretrained, offline). Other keys go to the
 calculator (e.g. ``sigma``/``epsilon`` for ``"lj"``); ``timeout`` is seconds per structure. The table below is one line
 per calculator, its module imported only when used (as ``ase.io.formats`` lists file formats); add one with
-``CALCULATORS.add("name", "module:factory")``.
+``CALCULATORS.add("name", factory)``, where ``factory(**options)`` returns an ASE calculator.
 """
 
 from __future__ import annotations
 
-import importlib
 import threading
 from typing import Any, Callable, Sequence
 
@@ -20,16 +19,35 @@ from alcore.oracles.labels import Labels
 from alcore.registry import Registry
 from alcore.structures import Structure
 
-CALCULATORS: Registry[str] = Registry("ASE calculator")  # name -> "module:factory"
-CALCULATORS.add("emt", "ase.calculators.emt:EMT")
-CALCULATORS.add("lj", "ase.calculators.lj:LennardJones")
-CALCULATORS.add("morse", "ase.calculators.morse:MorsePotential")
-CALCULATORS.add("chgnet", "alcore.oracles.chgnet:chgnet_calculator")
+CALCULATORS: Registry[Callable[..., Any]] = Registry("ASE calculator")  # name -> factory(**options) -> calculator
 
 
-def calculator_factory(name: str) -> Callable[..., Any]:
-    module, _, attribute = CALCULATORS.get(name).partition(":")
-    return getattr(importlib.import_module(module), attribute)
+@CALCULATORS.register("emt")
+def emt(**options: Any):
+    from ase.calculators.emt import EMT
+
+    return EMT(**options)
+
+
+@CALCULATORS.register("lj")
+def lennard_jones(**options: Any):
+    from ase.calculators.lj import LennardJones
+
+    return LennardJones(**options)
+
+
+@CALCULATORS.register("morse")
+def morse(**options: Any):
+    from ase.calculators.morse import MorsePotential
+
+    return MorsePotential(**options)
+
+
+@CALCULATORS.register("chgnet")
+def chgnet(**options: Any):
+    from alcore.oracles.chgnet import chgnet_calculator
+
+    return chgnet_calculator(**options)
 
 
 def single_point(atoms, calculator, properties: Sequence[str]) -> tuple[float, np.ndarray | None, np.ndarray | None]:
@@ -68,12 +86,21 @@ class AseCalculatorOracle:
             raise ValueError(f"oracle {self.name!r}: timeout must be a positive number of seconds, got {timeout!r}")
         if not isinstance(calculator, str):
             raise ValueError(f"oracle {self.name!r}: calculator must be a name in CALCULATORS, got {calculator!r}")
-        self.factory, self.calculator_name = calculator_factory(calculator), calculator
+        self.factory, self.calculator_name = CALCULATORS.get(calculator), calculator
         self.timeout, self.options = timeout, calculator_options
-        implemented = getattr(self.factory, "implemented_properties", None)
-        self.provides = tuple(p for p in ("energy", "forces", "stress") if implemented is None or p in implemented)
-        self._calculator = None
+        self._calculator = self.factory(**calculator_options)  # now: bad options fail before any run starts
+        implemented = getattr(self._calculator, "implemented_properties", ())
+        self.provides = tuple(p for p in ("energy", "forces", "stress") if p in implemented)
+        if "energy" not in self.provides:
+            raise ValueError(f"oracle {self.name!r}: calculator {calculator!r} computes no energy")
         self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Sent to worker processes (``run_grid``) without its lock or live calculator: each process makes its own."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_calculator")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _calculator=None, _lock=threading.Lock())
 
     def label(self, structures: Sequence[Structure]) -> Labels:
         with self._lock:

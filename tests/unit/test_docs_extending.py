@@ -69,3 +69,22 @@ def test_the_oracle_recipe_registers_an_oracle_that_runs(oracles):
     state = run(config, prepare_dataset(config, data))
     assert state.rounds[-1].n_labels == 16 and np.isfinite(state.rounds[-1].mae)
     assert np.all(state.y_labelled < 0)
+
+
+def test_the_calculator_table_takes_any_ase_calculator_class(monkeypatch):
+    from ase.calculators.lj import LennardJones
+
+    import alcore.oracles.calculator as calculator
+    from alcore.oracles import labelled_by, make_oracle
+    from alcore.structures import Structures
+
+    table = Registry("ASE calculator")
+    for name in calculator.CALCULATORS:
+        table.add(name, calculator.CALCULATORS.get(name))
+    monkeypatch.setattr(calculator, "CALCULATORS", table)
+    table.add("my-potential", LennardJones)  # as the recipe says
+    data = _argon(3)
+    mine = make_oracle("ase-calculator", {"calculator": "my-potential", "sigma": 3.4}, target="energy_per_atom")
+    builtin = make_oracle("ase-calculator", {"calculator": "lj", "sigma": 3.4}, target="energy_per_atom")
+    structures = Structures.from_dataset(data).take([0, 2])
+    assert labelled_by(mine, structures).same(labelled_by(builtin, structures))

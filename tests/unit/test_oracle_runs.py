@@ -118,7 +118,7 @@ class FlakyEMT(EMT):
 
 
 if "flaky-emt" not in CALCULATORS:
-    CALCULATORS.add("flaky-emt", f"{__name__}:FlakyEMT")
+    CALCULATORS.add("flaky-emt", FlakyEMT)
 FLAKY = {"calculator": "flaky-emt", "timeout": 0.5}
 
 
@@ -174,3 +174,13 @@ def test_exports_and_the_map_show_the_oracle_labels_not_the_dataset_placeholders
     np.testing.assert_array_equal(frame["target"].to_numpy()[known], state.labels.target[: len(known)])
     later = np.setdiff1d(state.labelled, known)
     assert frame["target"].iloc[later].isna().all()  # labelled only after the round shown: not shown yet
+
+
+def test_an_emt_comparison_on_two_processes_matches_the_serial_one(dataset):
+    from alcore.comparison.grid import run_grid
+
+    config = _config(budget=12)
+    problem = prepare_dataset(config, dataset)
+    serial = run_grid(config, problem, ["random", "uncertainty"], [0, 1], n_jobs=1)
+    parallel = run_grid(config, problem, ["random", "uncertainty"], [0, 1], n_jobs=2)
+    assert [r.mae.tolist() for r in parallel] == [r.mae.tolist() for r in serial]
