@@ -184,3 +184,17 @@ def test_an_emt_comparison_on_two_processes_matches_the_serial_one(dataset):
     serial = run_grid(config, problem, ["random", "uncertainty"], [0, 1], n_jobs=1)
     parallel = run_grid(config, problem, ["random", "uncertainty"], [0, 1], n_jobs=2)
     assert [r.mae.tolist() for r in parallel] == [r.mae.tolist() for r in serial]
+
+
+def test_the_cli_saves_the_last_good_round_before_reporting_an_oracle_failure(tmp_path):
+    from alcore.cli import _save_on_oracle_error
+
+    config = _config(oracle_params=FLAKY)
+    clean = run(config, prepare_dataset(config, small_cu_al_dataset(40)), max_rounds=3)
+    bad = int(clean.rounds[2].selected[0])
+    problem = prepare_dataset(config, small_cu_al_dataset(40, flags={bad: "raise"}))
+    with pytest.raises(OracleError, match=f"cual{bad}"), _save_on_oracle_error(tmp_path / "run.json"):
+        run(config, problem)
+    saved = load_run(tmp_path / "run.json")
+    assert len(saved.rounds) == 2 and all(a.same_results(b) for a, b in zip(saved.rounds, clean.rounds[:2]))
+    assert bad not in saved.labels.indices
