@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from alcore.config import PROBLEM_FIELDS, RunConfig
-from alcore.oracles import ORACLES, DatasetOracle, Labels, Oracle, OracleError, Recorded, labelled_by, make_oracle
+from alcore.oracles import DatasetOracle, Labels, Oracle, OracleError, Recorded, labelled_by, make_oracle
 from alcore.seeding import int_seed_for, rng_for
 from alcore.splits import Split, make_split
 from alcore.strategies import PoolView, select
@@ -362,8 +362,6 @@ def prepare_dataset(
     oracle without precomputed labels the test split is labelled here, once (the metrics need its values)."""
     from alcore.descriptors import compute_features
 
-    if getattr(ORACLES.get(config.oracle), "targets", None) is None and config.target not in dataset.targets:
-        raise ValueError(f"dataset {dataset.name!r} has no target {config.target!r}; it has {sorted(dataset.targets)}")
     oracle = make_oracle(config.oracle, config.oracle_params, target=config.target, dataset=dataset)
     if known is not None and len(known):
         oracle = Recorded(oracle, known)

@@ -29,6 +29,8 @@ class DatasetOracle:
     ) -> None:
         if (dataset is None) == (values is None):
             raise ValueError("the dataset oracle needs a dataset or the target values, not both")
+        if dataset is not None and target not in dataset.targets:
+            raise ValueError(f"dataset {dataset.name!r} has no target {target!r}; it has {sorted(dataset.targets)}")
         self.values = np.asarray(dataset.target(target) if values is None else values, dtype=float)
         self.energy_per_atom = None if dataset is None else dataset.energy_per_atom
         self.forces = None if dataset is None else dataset.forces
