@@ -28,6 +28,7 @@ def _add_protocol_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--format", dest="dataset_format", default=None, help="importer for a path (default: detect)")
     g.add_argument("--target", default=d.target, help="target column (default: %(default)s)")
     g.add_argument("--descriptor", default=d.descriptor, help="descriptor family (default: %(default)s)")
+    _add_oracle_args(g)
     g = p.add_argument_group("protocol (defaults: the paper's)")
     g.add_argument("--initial", type=int, default=d.n_initial, help="initial labelled set (default: %(default)s)")
     g.add_argument("--batch", type=int, default=d.batch_size, help="labels per round (default: %(default)s)")
@@ -44,6 +45,24 @@ def _add_protocol_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--weight-decay", type=float, default=None, help="weight decay")
 
 
+def _option(text: str) -> tuple[str, Any]:
+    """``key=value``; the value is read as JSON when it parses (numbers, true, null), else kept as text."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, e.g. calculator=emt, got {text!r}")
+    try:
+        return key.strip(), json.loads(value)
+    except ValueError:
+        return key.strip(), value
+
+
+def _add_oracle_args(g: argparse._ArgumentGroup) -> None:
+    g.add_argument("--oracle", default=RunConfig().oracle,
+                   help="who labels: dataset (its own labels) or ase-calculator (default: %(default)s)")
+    g.add_argument("--oracle-option", type=_option, action="append", default=[], metavar="KEY=VALUE",
+                   help="oracle option (repeatable), e.g. calculator=emt, calculator=chgnet, timeout=60")
+
+
 def _config_from_args(args: argparse.Namespace, strategy: str, seed: int) -> RunConfig:
     committee_params: dict[str, Any] = {"n_members": args.members}
     for key in ("hidden", "epochs", "lr", "weight_decay"):
@@ -55,6 +74,8 @@ def _config_from_args(args: argparse.Namespace, strategy: str, seed: int) -> Run
         dataset=args.dataset,
         dataset_format=args.dataset_format,
         target=args.target,
+        oracle=args.oracle,
+        oracle_params=dict(args.oracle_option),
         descriptor=args.descriptor,
         strategy=strategy,
         strategy_params=strategy_params,
@@ -87,6 +108,21 @@ def _progress(desc: str, enabled: bool) -> Iterator[Any]:
         bar.close()
 
 
+@contextmanager
+def _save_on_oracle_error(path: Path | None) -> Iterator[None]:
+    """When the oracle fails mid-run, save the last good round (if saving) before reporting the error."""
+    from alcore.oracles import OracleError
+    from alcore.runs import save_run
+
+    try:
+        yield
+    except OracleError as exc:
+        if path is not None and exc.state is not None and exc.state.rounds:
+            print(f"saved the run up to round {len(exc.state.rounds) - 1} to {save_run(exc.state, path)}",
+                  file=sys.stderr)  # fmt: skip
+        raise
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from alcore.loop import prepare, run
     from alcore.runs import run_to_dict, save_run
@@ -96,7 +132,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         problem = prepare(config, progress=bar)
     if args.rounds is not None and args.rounds < 1:
         raise ValueError(f"--rounds must be at least 1, got {args.rounds}")
-    with _progress(f"{config.strategy} seed {config.seed}", not args.quiet) as bar:
+    with _progress(f"{config.strategy} seed {config.seed}", not args.quiet) as bar, _save_on_oracle_error(args.save):
         state = run(config, problem, progress=bar, max_rounds=args.rounds)
     _print_rounds(state.rounds)
     if args.save:
@@ -122,14 +158,15 @@ def cmd_resume(args: argparse.Namespace) -> int:
         raise ValueError(f"--rounds must be at least 1, got {args.rounds}")
     saved = load_run(args.run)
     with _progress("descriptors", not args.quiet) as bar:
-        problem = prepare(saved.config, progress=bar)
+        problem = prepare(saved.config, progress=bar, known=saved.known_labels)
     state = saved.resume(problem)
     before = len(state.rounds)
     if state.done:
         print(f"{args.run}: the run is already finished ({before} rounds, {state.rounds[-1].n_labels} labels)")
     else:
         with _progress(f"{saved.config.strategy} seed {saved.config.seed}", not args.quiet) as bar:
-            state = run(saved.config, problem, progress=bar, max_rounds=args.rounds, state=state)
+            with _save_on_oracle_error(args.save or args.run):
+                state = run(saved.config, problem, progress=bar, max_rounds=args.rounds, state=state)
         _print_rounds(state.rounds)
         print(f"resumed after round {before - 1}: {len(state.rounds) - before} more rounds, {len(state.rounds)} in all")
     print(f"saved run to {save_run(state, args.save or args.run)}")
@@ -216,20 +253,20 @@ def cmd_replay(args: argparse.Namespace) -> int:
     """Re-run a saved run or an exported manifest from scratch and check that every round is identical."""
     from alcore.atomic import read_json
     from alcore.loop import prepare, replay_segments
-    from alcore.manifest import MANIFEST_FORMAT, parse_manifest, replay_manifest
+    from alcore.manifest import READABLE_MANIFESTS, parse_manifest, replay_manifest
     from alcore.runs import run_from_document
 
     doc = read_json(args.run, "run or manifest file")
-    if isinstance(doc, dict) and doc.get("format") == MANIFEST_FORMAT:
+    if isinstance(doc, dict) and doc.get("format") in READABLE_MANIFESTS:
         manifest = parse_manifest(doc, str(args.run))
-        _, differences = replay_manifest(manifest, prepare(manifest.config))
+        _, differences = replay_manifest(manifest, prepare(manifest.config, known=manifest.known_labels))
         for line in differences:
             print(f"  {line}")
         print(f"{manifest.n_rounds} rounds replayed: {'DIFFERENT' if differences else 'identical'}")
         return 1 if differences else 0
     saved = run_from_document(doc, args.run)
     n_final = len(saved.rounds) - sum(n for _, n in saved.lineage)
-    state = replay_segments(saved.lineage, prepare(saved.config), saved.config, n_final)
+    state = replay_segments(saved.lineage, prepare(saved.config, known=saved.known_labels), saved.config, n_final)
     same = len(state.rounds) == len(saved.rounds) and all(
         a.same_results(b) for a, b in zip(state.rounds, saved.rounds)
     )

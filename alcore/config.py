@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 PAPER_STRATEGIES = ("random", "uncertainty", "diversity", "hybrid")
 DEFAULT_COMMITTEE_PARAMS: dict[str, Any] = {}
+
+# The fields that identify a problem, defined once (a branch keeps them; caches of prepared data key on them).
+DATA_LOCATION_FIELDS = ("dataset", "dataset_format")
+"""Name or locate the data: the dataset's content fingerprint stands for them in content-addressed keys."""
+PREPARED_FIELDS = ("target", "descriptor", "descriptor_params", "oracle", "oracle_params", "n_initial",
+                   "test_fraction", "split_seed")  # fmt: skip
+"""What ``loop.prepare`` makes of the data: descriptors, labels and split (the seed then only picks the initial set)."""
+PROBLEM_FIELDS = DATA_LOCATION_FIELDS + PREPARED_FIELDS + ("seed",)
+"""Data, labels, split and initial set: equal for two runs whose curves belong on one chart."""
 
 
 @dataclass(frozen=True)
@@ -18,6 +28,8 @@ class RunConfig:
     dataset: str = "TiO2"
     dataset_format: str | None = None
     target: str = "energy_per_atom"
+    oracle: str = "dataset"  # who labels: a name in alcore.oracles.ORACLES
+    oracle_params: dict[str, Any] = field(default_factory=dict)
     descriptor: str = "paper"
     descriptor_params: dict[str, Any] = field(default_factory=dict)
     strategy: str = "random"
@@ -42,6 +54,18 @@ class RunConfig:
             raise ValueError(f"budget ({self.budget}) is smaller than the initial set ({self.n_initial})")
         if self.seed < 0 or self.split_seed < 0:
             raise ValueError("seeds must be non-negative")
+        if not isinstance(self.oracle, str) or not self.oracle:
+            raise TypeError(f"oracle must be the name of a registered oracle, got {self.oracle!r}")
+        try:
+            json.dumps(self.oracle_params, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"oracle_params must hold JSON values (they are saved with the run): {exc}") from None
+        from alcore.oracles import ORACLES  # light: numpy only
+
+        if self.oracle not in ORACLES:
+            raise ValueError(f"unknown oracle {self.oracle!r}; known: {', '.join(ORACLES)}")
+        if not isinstance(self.oracle_params, dict) or not all(isinstance(k, str) for k in self.oracle_params):
+            raise TypeError(f"oracle_params must be a dict with string keys, got {self.oracle_params!r}")
 
     def replace(self, **changes: Any) -> "RunConfig":
         return dataclasses.replace(self, **changes)

@@ -1,6 +1,6 @@
 """What a round of active learning did and why: the numbers behind the Explore page's views.
 
-Everything here is a pure function of a ``RunState`` (and the dataset for names), so the app only draws.
+Everything here is a pure function of a ``RunState`` (its problem names the structures), so the app only draws.
 """
 
 from __future__ import annotations
@@ -103,19 +103,13 @@ def _rank_descending(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def map_frame(
-    state: RunState,
-    round_index: int | None,
-    embedding: np.ndarray,
-    ids: tuple[str, ...],
-    formulas: list[str],
-    kinds: tuple[str, ...] | None,
-) -> pd.DataFrame:
+def map_frame(state: RunState, round_index: int | None, embedding: np.ndarray) -> pd.DataFrame:
     """Every structure on the 2-D map with its role this round (labelled / selected / pool / test), the committee's
-    std and absolute error where it predicted one, its energy and the round it was labelled in.
-    ``round_index=None`` is the start of a run, before any committee was trained: labelled set and pool only."""
+    std and absolute error where it predicted one, its target value (the oracle's, where known by then) and the
+    round it was labelled in. ``round_index=None`` is the start of a run, before any committee was trained."""
     record = state.rounds[round_index] if round_index is not None else None
     problem = state.problem
+    structures = problem.structures
     n = len(problem.y)
     if embedding.shape != (n, 2):
         raise ValueError(f"the map has shape {embedding.shape}, expected ({n}, 2) for this dataset")
@@ -129,6 +123,9 @@ def map_frame(
     prediction = np.full(n, np.nan)
     random_pick = np.zeros(n, dtype=bool)
     when = labelled_at(state)
+    known = len(labelled) + (len(record.selected) if record is not None else 0)  # labels obtained by then
+    target = problem.y.copy()
+    target[state.labels.indices[:known]] = state.labels.target[:known]
     if record is not None:
         role[record.selected] = "selected"
         std[record.pool], prediction[record.pool] = record.pool_std, record.pool_mean
@@ -141,13 +138,13 @@ def map_frame(
             "x": embedding[:, 0],
             "y": embedding[:, 1],
             "role": role,
-            "id": list(ids),
-            "formula": formulas,
-            "kind": list(kinds) if kinds is not None else ["-"] * n,
-            "target": problem.y,
+            "id": list(structures.ids),
+            "formula": structures.formulas,
+            "kind": list(structures.kinds) if structures.kinds is not None else ["-"] * n,
+            "target": target,
             "prediction": prediction,
             "std": std,
-            "abs_error": np.abs(prediction - problem.y),
+            "abs_error": np.abs(prediction - target),
             "labelled_in_round": when,
             "random_would_pick": random_pick,
         }

@@ -68,7 +68,7 @@ def committee_snapshot(problem: Problem, config: RunConfig) -> CommitteeSnapshot
     split = problem.split
     labelled = split.initial
     pool = np.setdiff1d(split.pool, labelled, assume_unique=True)
-    committee = fit_committee(config, problem.X[labelled], problem.oracle.label(labelled), 0)
+    committee = fit_committee(config, problem.X[labelled], problem.label(labelled).target, 0)
     test_members = committee.predict_members(problem.X[split.test])
     pool_mean, pool_std = committee.predict(problem.X[pool], return_std=True)
     return CommitteeSnapshot(

@@ -7,29 +7,41 @@ branch, and replaying a config gives bit-identical rounds.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
-from alcore.config import RunConfig
-from alcore.oracles import DatasetOracle
+from alcore.config import PROBLEM_FIELDS, RunConfig
+from alcore.oracles import DatasetOracle, Labels, Oracle, OracleError, Recorded, labelled_by, make_oracle
 from alcore.seeding import int_seed_for, rng_for
 from alcore.splits import Split, make_split
 from alcore.strategies import PoolView, select
+from alcore.structures import Structures
+
+__all__ = ["PROBLEM_FIELDS", "Problem", "RoundRecord", "RunState", "branch", "prepare", "run", "start", "step"]
 
 
 @dataclass(frozen=True, eq=False)
 class Problem:
-    """Everything a run reads but never changes: standardised descriptors, labels (via the oracle) and the split."""
+    """Everything a run reads but never changes: standardised descriptors, the structures, the oracle that labels
+    them, the split, and the target values of the test split (the metrics need them).
+
+    ``y`` holds the dataset's target column when the oracle's labels are precomputed (the ``dataset`` oracle); for
+    any other oracle its test entries were labelled once by the oracle at ``prepare`` (also in ``test_labels``, and
+    saved with runs and manifests) and the rest is NaN until a run labels them.
+    """
 
     X: np.ndarray  # (n, d) float32 standardised descriptors of every structure
     y: np.ndarray  # (n,) target values (used for the test split metrics; training labels come from the oracle)
     split: Split
-    oracle: DatasetOracle
+    oracle: Oracle
+    structures: Structures
     dataset_fingerprint: str = ""
     feature_labels: tuple[str, ...] = ()
+    test_labels: Labels | None = None  # the oracle's labels of the test split (None: y came with the dataset)
 
     @classmethod
     def from_arrays(
@@ -39,8 +51,13 @@ class Problem:
         config: RunConfig,
         fingerprint: str = "",
         feature_labels: tuple[str, ...] = (),
+        *,
+        structures: Structures | None = None,
+        oracle: Oracle | None = None,
+        test_labels: Labels | None = None,
     ) -> "Problem":
-        """Split for ``config`` (its seed picks the initial set); the arrays are shared, not copied, between seeds."""
+        """Split for ``config`` (its seed picks the initial set); the arrays are shared, not copied, between seeds.
+        Without ``structures`` the rows are unnamed and have no atoms; without ``oracle``, ``y`` is revealed."""
         X = np.ascontiguousarray(X, dtype=np.float32)
         y = np.asarray(y, dtype=float)
         if X.flags.writeable or y.flags.writeable:
@@ -49,6 +66,9 @@ class Problem:
             raise ValueError(f"X must be (n, d) with n = len(y); got X {X.shape}, y {y.shape}")
         if not np.all(np.isfinite(X)):
             raise ValueError("descriptors contain NaN or inf")
+        structures = structures if structures is not None else Structures.unnamed(len(y))
+        if len(structures) != len(y):
+            raise ValueError(f"{len(structures)} structures for {len(y)} rows of descriptors")
         split = make_split(
             len(y),
             test_fraction=config.test_fraction,
@@ -58,12 +78,24 @@ class Problem:
         )
         for arr in (X, y, split.test, split.initial, split.pool):  # shared by every run (and app session) on it
             arr.setflags(write=False)
-        return cls(X=X, y=y, split=split, oracle=DatasetOracle(y), dataset_fingerprint=fingerprint,
-                   feature_labels=tuple(feature_labels))
+        return cls(X=X, y=y, split=split, oracle=oracle if oracle is not None else DatasetOracle(values=y),
+                   structures=structures, dataset_fingerprint=fingerprint, feature_labels=tuple(feature_labels),
+                   test_labels=test_labels)  # fmt: skip
 
     def for_config(self, config: RunConfig) -> "Problem":
         """The same data split for another config (another seed gives another initial set)."""
-        return Problem.from_arrays(self.X, self.y, config, self.dataset_fingerprint, self.feature_labels)
+        return Problem.from_arrays(self.X, self.y, config, self.dataset_fingerprint, self.feature_labels,
+                                   structures=self.structures, oracle=self.oracle, test_labels=self.test_labels)
+
+    def with_known_labels(self, known: Labels | None) -> "Problem":
+        """This problem with ``known`` labels (from a saved run or manifest) answered without asking the oracle."""
+        if known is None or not len(known):
+            return self
+        return dataclasses.replace(self, oracle=Recorded(self.oracle, known))
+
+    def label(self, rows: np.ndarray) -> Labels:
+        """Ask the oracle for the structures at ``rows`` (checked; an ``OracleError`` names a failing structure)."""
+        return labelled_by(self.oracle, self.structures.take(rows))
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,6 +139,16 @@ class RunState:
     rounds: tuple[RoundRecord, ...] = ()
     # Earlier segments of a branched run: (config, rounds made with it), oldest first; () for a plain run.
     lineage: tuple[tuple[RunConfig, int], ...] = ()
+    labels: Labels | None = None  # the oracle's labels of ``labelled``, aligned with it (``start`` asks for them)
+
+    def __post_init__(self) -> None:
+        if self.labels is None or not np.array_equal(self.labels.indices, self.labelled):
+            raise ValueError("a RunState needs the labels of its labelled set, in the same order (see loop.start)")
+
+    @property
+    def y_labelled(self) -> np.ndarray:
+        """The labelled set's target values, aligned with ``labelled`` (what the committee trains on)."""
+        return self.labels.target
 
     @property
     def done(self) -> bool:
@@ -127,9 +169,10 @@ class RunState:
 
 
 def start(config: RunConfig, problem: Problem) -> RunState:
+    """A run before its first round: the initial set, labelled once by the oracle."""
     labelled = problem.split.initial.copy()
     labelled.setflags(write=False)
-    return RunState(config=config, problem=problem, labelled=labelled)
+    return RunState(config=config, problem=problem, labelled=labelled, labels=problem.label(labelled))
 
 
 def _metrics(y_true: np.ndarray, mean: np.ndarray, std: np.ndarray) -> tuple[float, float, float, float]:
@@ -160,7 +203,11 @@ def fit_committee(config: RunConfig, X: np.ndarray, y: np.ndarray, round_index: 
 
 
 def step(state: RunState) -> RunState:
-    """One round: fit, evaluate, predict the pool, select. Calling it on a finished run is an error."""
+    """One round: fit, evaluate, predict the pool, select, then ask the oracle for the selected structures only.
+
+    Labelling at the end of the step keeps ``labels`` aligned with ``labelled`` in every state. When the oracle
+    fails, ``OracleError`` is raised and no new state exists: the run stays at ``state``. Calling it on a finished
+    run is an error."""
     if state.done:
         raise RuntimeError("the run is finished: its budget is spent or its pool is empty")
     config, problem = state.config, state.problem
@@ -170,7 +217,7 @@ def step(state: RunState) -> RunState:
     test = problem.split.test
 
     t0 = time.perf_counter()
-    committee = fit_committee(config, problem.X[labelled], problem.oracle.label(labelled), r)
+    committee = fit_committee(config, problem.X[labelled], state.labels.target, r)
     mean, std = committee.predict(problem.X[np.concatenate([test, pool])], return_std=True)
     fit_seconds = time.perf_counter() - t0
     test_mean, pool_mean = mean[: len(test)], mean[len(test) :]
@@ -205,18 +252,11 @@ def step(state: RunState) -> RunState:
         fit_seconds=fit_seconds,
         select_seconds=select_seconds,
     )
+    new_labels = Labels.join([state.labels, problem.label(selected)])  # only the new picks
     new_labelled = np.concatenate([labelled, selected])
     new_labelled.setflags(write=False)
-    return RunState(
-        config=config, problem=problem, labelled=new_labelled, rounds=(*state.rounds, record), lineage=state.lineage
-    )
-
-
-# Settings that define the data, the split and the initial set: a branch keeps its parent's, so they may not change.
-PROBLEM_FIELDS = (
-    "dataset", "dataset_format", "target", "descriptor", "descriptor_params", "n_initial", "test_fraction",
-    "split_seed", "seed",
-)
+    return RunState(config=config, problem=problem, labelled=new_labelled, rounds=(*state.rounds, record),
+                    lineage=state.lineage, labels=new_labels)  # fmt: skip
 
 
 def branch(state: RunState, n_rounds_kept: int, config: RunConfig) -> RunState:
@@ -237,7 +277,9 @@ def branch(state: RunState, n_rounds_kept: int, config: RunConfig) -> RunState:
     made_by_current = n_rounds_kept - sum(n for _, n in lineage)
     if made_by_current > 0:
         lineage = (*lineage, (state.config, made_by_current))
-    return RunState(config=config, problem=state.problem, labelled=labelled, rounds=kept, lineage=lineage)
+    labels = state.labels.take(slice(0, len(labelled)))  # acquisition order: the branch's labels are a prefix
+    return RunState(config=config, problem=state.problem, labelled=labelled, rounds=kept, lineage=lineage,
+                    labels=labels)  # fmt: skip
 
 
 def _trim_lineage(lineage: tuple[tuple[RunConfig, int], ...], n_rounds: int) -> tuple[tuple[RunConfig, int], ...]:
@@ -276,12 +318,18 @@ def run(
     progress: Callable[[int, int], None] | None = None,
     state: RunState | None = None,
 ) -> RunState:
-    """Step until the budget is spent (or ``max_rounds`` more rounds). ``state`` resumes an earlier run."""
+    """Step until the budget is spent (or ``max_rounds`` more rounds). ``state`` resumes an earlier run.
+
+    An ``OracleError`` stops the run at its last good round: the error is raised with that state as ``exc.state``."""
     state = state or start(config, problem)
     expected = n_rounds(state)
     done_rounds = 0
     while not state.done and (max_rounds is None or done_rounds < max_rounds):
-        state = step(state)
+        try:
+            state = step(state)
+        except OracleError as exc:
+            exc.state = state
+            raise
         done_rounds += 1
         if progress is not None:
             progress(len(state.rounds), expected)
@@ -295,20 +343,36 @@ def n_rounds(state: RunState) -> int:
     return 1 + -(-extra // state.config.batch_size)
 
 
-def prepare(config: RunConfig, progress: Callable[[int, int], None] | None = None) -> Problem:
-    """Load the dataset, compute (or read cached) descriptors and split: the expensive, shareable part of a run."""
+def prepare(
+    config: RunConfig, progress: Callable[[int, int], None] | None = None, *, known: Labels | None = None
+) -> Problem:
+    """Load the dataset, compute (or read cached) descriptors and split: the expensive, shareable part of a run.
+    ``known`` labels (saved with a run or manifest) are never asked of the oracle again."""
     from alcore.datasets import load_dataset
 
-    return prepare_dataset(config, load_dataset(config.dataset, format=config.dataset_format), progress)
+    return prepare_dataset(config, load_dataset(config.dataset, format=config.dataset_format), progress, known=known)
 
 
-def prepare_dataset(config: RunConfig, dataset, progress: Callable[[int, int], None] | None = None) -> Problem:
-    """``prepare`` for a dataset already in memory (e.g. uploaded in the app); ``config.dataset`` is only a label."""
+def prepare_dataset(
+    config: RunConfig, dataset, progress: Callable[[int, int], None] | None = None, *, known: Labels | None = None
+) -> Problem:
+    """``prepare`` for a dataset already in memory (e.g. uploaded in the app); ``config.dataset`` is only a label.
+
+    The oracle is made first, so a target it cannot provide is refused before any descriptor is computed. For an
+    oracle without precomputed labels the test split is labelled here, once (the metrics need its values)."""
     from alcore.descriptors import compute_features
 
-    if config.target not in dataset.targets:
-        raise ValueError(f"dataset {dataset.name!r} has no target {config.target!r}; it has {sorted(dataset.targets)}")
+    oracle = make_oracle(config.oracle, config.oracle_params, target=config.target, dataset=dataset)
+    if known is not None and len(known):
+        oracle = Recorded(oracle, known)
     features = compute_features(dataset, config.descriptor, config.descriptor_params, progress=progress)
-    return Problem.from_arrays(
-        features.X, dataset.target(config.target), config, dataset.fingerprint(), tuple(features.labels)
-    )
+    shared = {"structures": Structures.from_dataset(dataset), "oracle": oracle}
+    fingerprint, feature_labels = dataset.fingerprint(), tuple(features.labels)
+    if getattr(oracle, "precomputed", False):
+        y = dataset.target(config.target)
+        return Problem.from_arrays(features.X, y, config, fingerprint, feature_labels, **shared)
+    unlabelled = Problem.from_arrays(features.X, np.full(len(dataset), np.nan), config, **shared)
+    test_labels = unlabelled.label(unlabelled.split.test)
+    y = np.full(len(dataset), np.nan)
+    y[test_labels.indices] = test_labels.target
+    return Problem.from_arrays(features.X, y, config, fingerprint, feature_labels, test_labels=test_labels, **shared)

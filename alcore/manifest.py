@@ -2,7 +2,9 @@
 that a user downloads from the app and replays anywhere with ``python -m alcore replay MANIFEST.json``.
 
 Unlike a saved run (JSON + arrays file) it holds no predictions, only what is needed to prove a replay is exact:
-the same config and seed must select the same structures in every round and give the same MAE.
+the same config and seed must select the same structures in every round and give the same MAE. It does hold the
+oracle's labels (of the labelled set, and of the test split for an oracle without precomputed labels), so a replay
+never asks the oracle again; ``alcore-manifest/1`` files, which have none, replay with the dataset oracle.
 """
 
 from __future__ import annotations
@@ -16,19 +18,23 @@ import numpy as np
 from alcore.atomic import read_json
 from alcore.config import RunConfig
 from alcore.loop import Problem, RunState, replay_segments
+from alcore.oracles import Labels, labels_from_json, labels_to_json
 from alcore.runs import read_lineage, run_to_dict
 
-MANIFEST_FORMAT = "alcore-manifest/1"
+MANIFEST_FORMAT = "alcore-manifest/2"
+READABLE_MANIFESTS = ("alcore-manifest/1", MANIFEST_FORMAT)  # /1: no labels (dataset oracle only)
 
 
-def run_manifest(state: RunState, dataset_ids: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """The manifest of ``state``; ``dataset_ids`` (optional) names the selected structures for people, too."""
-    doc = run_to_dict(state.config, state.rounds, state.problem.dataset_fingerprint, state.lineage)
+def run_manifest(state: RunState) -> dict[str, Any]:
+    """The manifest of ``state``, naming the selected structures for people too (ids from the problem)."""
+    problem = state.problem
+    doc = run_to_dict(state.config, state.rounds, problem.dataset_fingerprint, state.lineage)
     doc["format"] = MANIFEST_FORMAT
-    doc["initial"] = state.problem.split.initial.tolist()
+    doc["initial"] = problem.split.initial.tolist()
     doc["selected"] = [r.selected.tolist() for r in state.rounds]
-    if dataset_ids is not None:
-        doc["selected_ids"] = [[dataset_ids[i] for i in r.selected] for r in state.rounds]
+    doc["selected_ids"] = [[problem.structures.ids[i] for i in r.selected] for r in state.rounds]
+    doc["labels"] = labels_to_json(state.labels)
+    doc["test_labels"] = None if problem.test_labels is None else labels_to_json(problem.test_labels)
     return doc
 
 
@@ -40,17 +46,26 @@ class Manifest:
     selected: tuple[np.ndarray, ...]
     mae: tuple[float | None, ...]
     dataset_fingerprint: str
+    labels: Labels | None = None
+    test_labels: Labels | None = None
 
     @property
     def n_rounds(self) -> int:
         return len(self.selected)
 
+    @property
+    def known_labels(self) -> Labels | None:
+        """Every label the manifest holds: pass to ``loop.prepare(known=...)``."""
+        parts = [p for p in (self.test_labels, self.labels) if p is not None]
+        return Labels.join(parts) if parts else None
+
 
 def parse_manifest(doc: Any, source: str = "manifest") -> Manifest:
     """Check and read a manifest document; errors name ``source`` and what is wrong."""
-    if not isinstance(doc, dict) or doc.get("format") != MANIFEST_FORMAT:
+    if not isinstance(doc, dict) or doc.get("format") not in READABLE_MANIFESTS:
         raise ValueError(f"{source}: not an alcore run manifest (expected format {MANIFEST_FORMAT!r})")
     try:
+        stored = {k: None if doc.get(k) is None else labels_from_json(doc[k]) for k in ("labels", "test_labels")}
         return Manifest(
             config=RunConfig.from_dict(doc["config"]),
             lineage=read_lineage(doc),
@@ -58,6 +73,7 @@ def parse_manifest(doc: Any, source: str = "manifest") -> Manifest:
             selected=tuple(np.asarray(s, dtype=np.int64) for s in doc["selected"]),
             mae=tuple(doc["curve"]["mae"]),
             dataset_fingerprint=str(doc.get("dataset_fingerprint", "")),
+            **stored,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{source}: incomplete or malformed manifest ({exc})") from None
@@ -78,6 +94,7 @@ def replay_manifest(manifest: Manifest, problem: Problem) -> tuple[RunState, lis
     if not np.array_equal(problem.split.initial, manifest.initial):
         differences.append("the initial labelled set differs")
     n_final = manifest.n_rounds - sum(n for _, n in manifest.lineage)
+    problem = problem.with_known_labels(manifest.labels)  # the oracle is asked only for what the manifest lacks
     state = replay_segments(manifest.lineage, problem, manifest.config, n_final)
     if len(state.rounds) != manifest.n_rounds:
         differences.append(f"replay made {len(state.rounds)} rounds, the manifest has {manifest.n_rounds}")

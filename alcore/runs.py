@@ -1,5 +1,9 @@
 """Save and load runs: a JSON file (config, per-round metrics) plus a content-addressed ``.npz`` of the arrays.
 
+The arrays include the oracle's labels (format ``alcore-run/2``): those of the labelled set and, for an oracle without
+precomputed labels, of the test split, so resuming never asks the oracle for a label twice. Runs saved as
+``alcore-run/1`` (always made with the dataset oracle) still load; resuming one re-reveals its dataset labels.
+
 Durability: the arrays go to ``<stem>.<sha>.npz`` first, then the JSON that names that file is replaced atomically,
 then stale ``.npz`` files are removed. A process killed at any moment leaves the previous JSON and the arrays it names
 intact (``tests/hardening/test_durability.py`` kills a saving process at each of these steps). Loading verifies the
@@ -21,8 +25,10 @@ from alcore.atomic import read_json, read_npz, write_json, write_npz
 from alcore.config import RunConfig
 from alcore.filenames import check_name
 from alcore.loop import Problem, RoundRecord, RunState
+from alcore.oracles import Labels
 
-FORMAT = "alcore-run/1"
+FORMAT = "alcore-run/2"
+READABLE_FORMATS = ("alcore-run/1", FORMAT)  # /1: no labels stored (dataset oracle only)
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,6 +40,14 @@ class SavedRun:
     dataset_fingerprint: str
     meta: dict[str, Any]
     lineage: tuple[tuple[RunConfig, int], ...] = ()
+    labels: Labels | None = None  # of the labelled set after the last round (None: from an alcore-run/1 file)
+    test_labels: Labels | None = None  # the oracle's test-split labels (None: they come with the dataset)
+
+    @property
+    def known_labels(self) -> Labels | None:
+        """Everything the oracle already answered for this run: pass to ``loop.prepare(known=...)``."""
+        parts = [p for p in (self.test_labels, self.labels) if p is not None]
+        return Labels.join(parts) if parts else None
 
     def curve(self) -> tuple[np.ndarray, np.ndarray]:
         return (
@@ -54,9 +68,16 @@ class SavedRun:
         last = self.rounds[-1] if self.rounds else None
         labelled = problem.split.initial.copy() if last is None else np.concatenate([last.labelled, last.selected])
         labelled.setflags(write=False)
-        return RunState(
-            config=self.config, problem=problem, labelled=labelled, rounds=self.rounds, lineage=self.lineage
-        )
+        labels = self.labels
+        if labels is None:  # an alcore-run/1 file: its labels were the dataset's, so they can be revealed again
+            if not getattr(problem.oracle, "precomputed", False):
+                raise ValueError("this run was saved without its labels (it comes from an alcore-run/1 file); only "
+                                 "runs with the dataset oracle can be resumed from it")  # fmt: skip
+            labels = problem.label(labelled)
+        if not np.array_equal(labels.indices, labelled):
+            raise ValueError("saved run's labels do not match its labelled set (a damaged or edited run file)")
+        return RunState(config=self.config, problem=problem, labelled=labelled, rounds=self.rounds,
+                        lineage=self.lineage, labels=labels)  # fmt: skip
 
 
 def _json_float(x: float) -> float | None:
@@ -93,10 +114,13 @@ def save_run(state: RunState | SavedRun, path: str | Path) -> Path:
     path = Path(path)
     if path.suffix != ".json":
         path = path.with_suffix(".json")
-    fingerprint = (
-        state.problem.dataset_fingerprint if isinstance(state, RunState) else state.dataset_fingerprint
-    )
+    if isinstance(state, RunState):
+        fingerprint, labels, test_labels = state.problem.dataset_fingerprint, state.labels, state.problem.test_labels
+    else:
+        fingerprint, labels, test_labels = state.dataset_fingerprint, state.labels, state.test_labels
     arrays = {f"r{r.round}_{key}": np.asarray(getattr(r, key)) for r in state.rounds for key in r.ARRAYS}
+    for prefix, stored in (("labels_", labels), ("test_labels_", test_labels)):
+        arrays |= {} if stored is None else stored.to_arrays(prefix)  # None: a run read from an alcore-run/1 file
     blob = _npz_digest(arrays)
     npz_path = path.with_name(f"{path.stem}.{blob}.npz")
     if not _holds(npz_path, blob):  # content-addressed: reuse the file only if it really holds these arrays
@@ -138,7 +162,11 @@ def load_run(path: str | Path) -> SavedRun:
 def run_from_document(doc: Any, path: str | Path) -> SavedRun:
     """A saved run from its parsed JSON ``doc``; ``path`` locates the arrays file beside it."""
     path = Path(path)
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+    found = doc.get("format") if isinstance(doc, dict) else None
+    if isinstance(found, str) and found.startswith("alcore-run/") and found not in READABLE_FORMATS:
+        raise ValueError(f"{path}: saved in format {found!r}, which this alcore cannot read "
+                         f"(it reads {', '.join(READABLE_FORMATS)})")  # fmt: skip
+    if found not in READABLE_FORMATS:
         raise ValueError(f"{path}: not an alcore run file (expected format {FORMAT!r})")
     try:
         config = RunConfig.from_dict(doc["config"])
@@ -158,12 +186,15 @@ def run_from_document(doc: Any, path: str | Path) -> SavedRun:
         scalars["round"], scalars["n_labels"] = r, int(entry["n_labels"])
         rounds.append(RoundRecord(**scalars, **{k: arrays[f"r{r}_{k}"] for k in RoundRecord.ARRAYS}))
     meta = {k: doc.get(k) for k in ("alcore_version", "format")}
+    labels = Labels.from_arrays(arrays, "labels_")  # None: saved from an alcore-run/1 run that was never resumed
     return SavedRun(
         config=config,
         rounds=tuple(rounds),
         dataset_fingerprint=doc.get("dataset_fingerprint", ""),
         meta=meta,
         lineage=lineage,
+        labels=labels,
+        test_labels=Labels.from_arrays(arrays, "test_labels_"),
     )
 
 

@@ -10,7 +10,7 @@ from alcore.descriptors import DESCRIPTORS
 from alcore.explain import calibration, explain_pick, map_frame, round_metrics, why_selected
 from alcore.strategies import STRATEGIES
 from ui import explore_state as es
-from ui.datasets import dataset_labels, dataset_names, get_dataset, map_or_projection, problem_for
+from ui.datasets import dataset_names, get_dataset, map_or_projection, problem_for
 from ui.entry import through_app
 from ui.errors import user_errors
 from ui.explore_exports import export_buttons
@@ -104,7 +104,6 @@ if st.session_state.get("autoplay"):
     with user_errors("Autoplay"):
         es.advance(s, 1)
 state = s.state
-ids, formulas, kinds = dataset_labels(config.dataset)  # the map's labels and coordinates, for either map below
 embedding, axis, note = map_or_projection(config.dataset, problem, config.descriptor)
 if not state.rounds:  # a new run: show where it starts at once, then train round 0 and redraw
     st.metric("Labels used", len(state.labelled))
@@ -112,7 +111,7 @@ if not state.rounds:  # a new run: show where it starts at once, then train roun
     # Round 0 then trains in a second thread, and a moment later an empty chart makes the browser load that library
     # while training goes on, so the full charts follow at once. (Sent together with the map, that chart held the
     # whole page back until the library was loaded.) benchmarks/bench_app.py measures this.
-    start = map_frame(state, None, embedding, ids, formulas, kinds)
+    start = map_frame(state, None, embedding)
     title = "Starting point: the initial labelled set in the pool"
     with st.container(key="map_start"):
         st.markdown(figs.start_map_image(start, title, axis))
@@ -159,7 +158,7 @@ cols[2].metric("Mean pool std (meV/atom)", f"{m['mean_pool_std'] * 1000:.1f}")
 cols[3].metric("Spearman(std, |error|)", f"{m['spearman']:.2f}")
 
 # ---- structure map and point details ------------------------------------------------------------------------------
-frame = map_frame(state, r, embedding, ids, formulas, kinds)
+frame = map_frame(state, r, embedding)
 left, right = st.columns([2.2, 1])
 with left:
     st.subheader("Structure map")
@@ -180,7 +179,7 @@ with left:
         clicked = int(points[0]["customdata"][0])
 with right:
     st.subheader("Why this structure?")
-    picked_ids = {ids[i]: int(i) for i in record.selected}
+    picked_ids = {problem.structures.ids[i]: int(i) for i in record.selected}
     choice = st.selectbox("Inspect", ["(click a point on the map)", *picked_ids], key="inspect_pick",
                           help="This round's picks; or click any point on the map.")
     index = clicked if clicked is not None else picked_ids.get(choice)
@@ -237,7 +236,7 @@ with st.expander(f"Branch from round {r}: continue these {record.n_labels} label
                    "To start from the initial set, change the strategy in the sidebar instead.")
 
 with st.expander("Export"):
-    export_buttons(state, s, r, dataset)
+    export_buttons(state, s, r)
 
 if st.session_state.get("autoplay"):
     if not state.done:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from alcore.config import RunConfig
+from alcore.config import PREPARED_FIELDS, RunConfig
 from alcore.datasets import Dataset, list_datasets, load_dataset
 from alcore.datasets.sources import SOURCES, find_source, stat_signature
 from alcore.embeddings import (
@@ -87,8 +87,7 @@ def problem_for(config: RunConfig) -> Problem:
     """The Problem (descriptors + split) of ``config``'s dataset/descriptor/target/initial set; shared read-only
     between sessions, keyed by the dataset's content so two uploads with one name never collide."""
     dataset = get_dataset(config.dataset)
-    key_fields = ("descriptor", "descriptor_params", "target", "n_initial", "test_fraction", "split_seed", "seed")
-    key = repr([(f, getattr(config, f)) for f in key_fields])
+    key = repr([(f, getattr(config, f)) for f in (*PREPARED_FIELDS, "seed")])  # the fingerprint stands for the rest
     with st.spinner(f"Computing {config.descriptor} descriptors for {config.dataset}…"):
         return _problem(dataset.fingerprint(), key, dataset, config)
 
@@ -149,17 +148,6 @@ def structure_map(name: str, descriptor: str) -> MapStatus:
     seconds = time.monotonic() - started
     return MapStatus(None, f"computing the UMAP structure map in the background ({seconds:.0f} s so far; "
                            f"UMAP settings {UMAP_SETTINGS})")
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _labels(fingerprint: str, _dataset: Dataset) -> tuple[tuple[str, ...], list[str], tuple[str, ...] | None]:
-    return _dataset.ids, _dataset.formulas, _dataset.kinds
-
-
-def dataset_labels(name: str) -> tuple[tuple[str, ...], list[str], tuple[str, ...] | None]:
-    """(ids, reduced formulas, kinds) of a dataset, for hover texts and tables."""
-    dataset = get_dataset(name)
-    return _labels(dataset.fingerprint(), dataset)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

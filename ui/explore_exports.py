@@ -14,7 +14,6 @@ import streamlit as st
 from alcore.comparison.grid import RunResult
 from alcore.comparison.tables import curves_frame
 from alcore.config import RunConfig
-from alcore.datasets import Dataset
 from alcore.exports import extxyz_bytes, training_set
 from alcore.loop import RunState
 from alcore.manifest import run_manifest
@@ -28,19 +27,19 @@ def file_stem(config: RunConfig) -> str:
     return stem.strip("._")[:120] or "run"
 
 
-def export_buttons(state: RunState, session: ExploreSession, round_index: int, dataset: Dataset) -> None:
+def export_buttons(state: RunState, session: ExploreSession, round_index: int) -> None:
     stem = file_stem(state.config)
     n = state.rounds[round_index].n_labels + len(state.rounds[round_index].selected)
     c1, c2, c3 = st.columns(3)
     c1.download_button(
         f"Labelled structures after round {round_index} ({n}, extxyz)",
-        data=lambda: extxyz_bytes(training_set(state, dataset, round_index)),
+        data=lambda: extxyz_bytes(training_set(state, round_index)),
         file_name=f"{stem}-round{round_index}.extxyz", mime="chemical/x-extxyz", key="dl_extxyz",
         help="Energies, forces and stress in each frame, with the round each structure was labelled in (al_round).",
     )
     c2.download_button(
         "Run manifest (JSON, replays exactly)",
-        data=lambda: json.dumps(run_manifest(state, dataset.ids), indent=1),
+        data=lambda: json.dumps(run_manifest(state), indent=1),
         file_name=f"{stem}-manifest.json", mime="application/json", key="dl_manifest",
         help="Replay with: python -m alcore replay MANIFEST.json",
     )

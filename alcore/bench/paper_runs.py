@@ -114,13 +114,13 @@ def _extra_fits(
     def fitted(labelled: np.ndarray, round_index: int):
         """Test mean and std of the committee trained on ``labelled`` with the seed of that round."""
         pool = np.setdiff1d(p.split.pool, labelled, assume_unique=True)
-        committee = fit_committee(config, p.X[labelled], p.oracle.label(labelled), round_index)
+        committee = fit_committee(config, p.X[labelled], p.label(labelled).target, round_index)
         mean, std = committee.predict(p.X[np.concatenate([test, pool])], return_std=True)  # as loop.step predicts
         return mean[: len(test)], std[: len(test)]
 
     mean0, std0 = fitted(p.split.initial, 0)
     everything = np.concatenate([p.split.initial, p.split.pool])
-    committee = fit_committee(config, p.X[everything], p.oracle.label(everything), last_round)
+    committee = fit_committee(config, p.X[everything], p.label(everything).target, last_round)
     reference = float(np.mean(np.abs(committee.predict(p.X[test]) - y_test)))
     finals = {}
     for strategy, selected in runs:

@@ -18,7 +18,7 @@ import numpy as np
 from alcore import __version__
 from alcore.atomic import write_json
 from alcore.comparison.grid import RunResult, result_from_json, result_to_json, run_grid
-from alcore.config import RunConfig
+from alcore.config import DATA_LOCATION_FIELDS, RunConfig
 from alcore.loop import Problem
 from alcore.paths import cache_dir
 from alcore.strategies import STRATEGIES
@@ -30,7 +30,7 @@ CACHE_FORMAT = 3  # bump when the stored layout or the meaning of a result chang
 
 
 # Fields that name or locate the data rather than define it: the dataset fingerprint stands for them in the key.
-_LABEL_FIELDS = ("dataset", "dataset_format")
+_LABEL_FIELDS = DATA_LOCATION_FIELDS
 
 
 # Fields run_grid sets per run: they are the request's strategies, seeds and strategy_params.

@@ -86,6 +86,7 @@ def build_pool(
     handful of structures); ``min_structures`` (default ``MIN_STRUCTURES`` for a full-size build, none otherwise)
     makes a too-small curated pool an error; ``features=False`` skips shipped features and embeddings.
     """
+    from alcore.oracles import chgnet
     from alcore.pool_builder import label
 
     say = report or (lambda msg: log.info(msg))
@@ -113,7 +114,7 @@ def build_pool(
     elements = tuple(elements) if elements is not None else _elements_of(candidates)
     lap("candidates")
 
-    model = model if model is not None else label.load_model()
+    model = model if model is not None else chgnet.load_model()
     references = label.reference_energies(elements, model)
     mu = {el: ref["energy_per_atom"] for el, ref in references.items()}
     lap("references")
@@ -165,8 +166,8 @@ def build_pool(
         "generator_version": GENERATOR_VERSION,
         "system": system,
         "seed": int(seed),
-        "labels": f"CHGNet {label.chgnet_version()} (surrogate of Materials-Project-style PBE/PBE+U, not DFT)",
-        "chgnet_version": label.chgnet_version(),
+        "labels": f"CHGNet {chgnet.chgnet_version()} (surrogate of Materials-Project-style PBE/PBE+U, not DFT)",
+        "chgnet_version": chgnet.chgnet_version(),
         "references_eV_per_atom": mu,
     }
     stored_atoms = []
@@ -208,7 +209,7 @@ def build_pool(
         "n_relax_frames": len(frames),
         "relaxation": {"steps": relax_steps, "fmax": RELAX_FMAX, "prototype_steps": prototype_relax_steps,
                        "prototype_fmax": PROTOTYPE_RELAX_FMAX, "optimizer": "FIRE + FrechetCellFilter"},
-        "chgnet_version": label.chgnet_version(),
+        "chgnet_version": chgnet.chgnet_version(),
         "references": references,
         "counts_by_kind": dict(sorted(Counter(dataset.kinds).items())),
         "counts_by_composition": dict(sorted(Counter(reduced_formula(a) for a in dataset.atoms).items())),
@@ -241,12 +242,12 @@ def build_all(
     **options: Any,
 ) -> dict[str, dict[str, Any]]:
     """Build every system (one CHGNet load), enforce the size budget, write the data card; returns the manifests."""
-    from alcore.pool_builder import label
+    from alcore.oracles import chgnet
     from alcore.pool_builder.card import write_card
 
     say = report or (lambda msg: log.info(msg))
     out = Path(out_dir) if out_dir is not None else DATA_DIR
-    model = label.load_model()
+    model = chgnet.load_model()
     manifests = {s: build_pool(s, seed, out, n_total, model=model, report=say, **options) for s in systems}
     budget = enforce_budget(out, report=say)
     write_card(out, budget=budget)

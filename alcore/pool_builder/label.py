@@ -2,8 +2,9 @@
 
 CHGNet 0.4.2 (pretrained on MPtrj, i.e. Materials-Project-style PBE/PBE+U) is a *surrogate* of DFT, not DFT. Units as
 stored in a ``Dataset``: energy eV/atom, forces eV/Å, stress eV/Å^3 as an ASE Voigt vector ``[xx yy zz yz xz xy]``
-with positive = tensile. CHGNet reports stress in GPa with the same sign as ASE (its own ASE calculator only multiplies
-by ``ase.units.GPa``), so the conversion is a unit factor and the 3x3 -> Voigt reordering, no sign flip.
+with positive = tensile. Loading the model and converting its stress live with the CHGNet oracle
+(``alcore.oracles.chgnet``); here the pool's structures are labelled in batches, which is faster than the one-structure
+ASE calculator the oracle uses.
 
 Formation energies use elemental references relaxed with the same model (``reference_energies``): the ground-state
 polymorph for one-element systems (bcc Fe, diamond Si, the lower of relaxed graphite and diamond for C) and, for Ti-O,
@@ -24,51 +25,18 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 from ase import Atoms
-from ase.stress import full_3x3_to_voigt_6_stress
-from ase.units import GPa
 
-BUILD_HINT = "pip install -r requirements-build.txt"
+from alcore.oracles.chgnet import chgnet_stress_to_ase, require_chgnet
+
 LABEL_BATCH_SIZE = 8  # with one torch thread, 8 beat 16, 32 and 64 (~0.1 s per 21-atom Ti-O cell, 2 busy cores)
-TORCH_THREADS = 1
-"""torch intra-op threads during a build. On 2 shared cores, 2 OpenMP threads competing with other processes made one
-6-atom CHGNet call take 11 s instead of 0.17 s (spin-waiting); one thread is never far from the best case."""
 REFERENCE_STEPS = 200
 REFERENCE_FMAX = 0.02
 O2_BOX = 12.0  # Å, cubic box of the isolated O2 reference
 O2_BOND = 1.21  # Å, starting O=O distance (relaxed with the box fixed)
 
 
-def require_chgnet():
-    """The ``chgnet`` module, or an ImportError that says how to install the build dependencies."""
-    try:
-        import chgnet
-        from chgnet.model import CHGNet  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(f"building pools needs chgnet ({exc}); {BUILD_HINT}") from None
-    return chgnet
-
-
-def chgnet_version() -> str:
-    return str(require_chgnet().__version__)
-
-
-def load_model(threads: int | None = TORCH_THREADS):
-    """The pretrained CHGNet on the CPU (weights ship in the wheel; works offline). ~5 s: load once per build.
-
-    ``threads`` sets torch's intra-op thread count for this process (``None`` leaves it alone); see ``TORCH_THREADS``.
-    """
-    require_chgnet()
-    import torch
-    from chgnet.model import CHGNet
-
-    if threads is not None:
-        torch.set_num_threads(int(threads))
-    with contextlib.redirect_stdout(io.StringIO()):
-        return CHGNet.load(use_device="cpu", verbose=False)
-
-
 @dataclass(frozen=True, eq=False)
-class Labels:
+class PoolLabels:
     """Per-structure CHGNet labels in ``Dataset`` units (see the module docstring)."""
 
     energy_per_atom: np.ndarray  # (n,) eV/atom
@@ -78,14 +46,6 @@ class Labels:
 
     def __len__(self) -> int:
         return len(self.energy_per_atom)
-
-
-def chgnet_stress_to_ase(stress_gpa: Any) -> np.ndarray:
-    """CHGNet's 3x3 stress in GPa -> ASE Voigt 6-vector in eV/Å^3 (same sign convention, see module docstring)."""
-    s = np.asarray(stress_gpa, dtype=float)
-    if s.shape != (3, 3):
-        raise ValueError(f"expected a 3x3 CHGNet stress tensor, got shape {s.shape}")
-    return full_3x3_to_voigt_6_stress(s) * GPa
 
 
 def _structure(atoms: Atoms):
@@ -101,7 +61,7 @@ def label_structures(
     *,
     batch_size: int = LABEL_BATCH_SIZE,
     progress: Callable[[int, int], None] | None = None,
-) -> Labels:
+) -> PoolLabels:
     """Batched CHGNet single points of ``structures`` (``model`` from ``load_model``)."""
     n = len(structures)
     energies, forces, stress, magmoms = [], [], [], []
@@ -121,7 +81,7 @@ def label_structures(
             magmoms.append(np.asarray(p["m"], dtype=float).reshape(len(atoms)))
         if progress is not None:
             progress(min(n, start + batch_size), n)
-    return Labels(np.array(energies, dtype=float), tuple(forces), tuple(stress), tuple(magmoms))
+    return PoolLabels(np.array(energies, dtype=float), tuple(forces), tuple(stress), tuple(magmoms))
 
 
 def relax(

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TextIO
 
 from alcore.comparison.grid import RunResult
-from alcore.config import RunConfig
+from alcore.config import DATA_LOCATION_FIELDS, PREPARED_FIELDS, RunConfig
 from alcore.sweep.store import SweepStore, run_key
 
 Executor = Callable[[Sequence[RunConfig]], Iterator["TaskOutcome"]]
@@ -28,8 +28,7 @@ Executor = Callable[[Sequence[RunConfig]], Iterator["TaskOutcome"]]
 _PROBLEMS: OrderedDict[str, Any] = OrderedDict()  # per worker process: prepared Problems, most recent last
 _MAX_PROBLEMS = 8
 # RunConfig fields that decide the prepared data (the seed only picks the initial set, which for_config redoes).
-_PROBLEM_FIELDS = ("dataset", "dataset_format", "target", "descriptor", "descriptor_params", "test_fraction",
-                   "split_seed", "n_initial")  # fmt: skip
+_PROBLEM_FIELDS = DATA_LOCATION_FIELDS + PREPARED_FIELDS
 
 
 @dataclass(frozen=True)

@@ -184,7 +184,7 @@ def concurrent():
     with bare_mode():  # fill the shared caches first, so that every entry has a "before"
         for s in SESSIONS:
             datasets.problem_for(s.config())
-            datasets.dataset_labels(s.dataset)
+            datasets.problem_for(s.config()).structures.formulas  # the map's hover labels, computed once
     cached = [(name, value, fingerprint(value)) for name, values in cached_resources().items() for value in values]
     blas_before = blas_threads()
     apps = [open_explore(s) for s in SESSIONS] + [open_compare()]

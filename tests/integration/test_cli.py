@@ -98,3 +98,26 @@ def test_replay_checks_a_branched_manifest_and_reports_tampering(tmp_path, capsy
     path.write_text(json.dumps(doc))
     assert main(["replay", str(path)]) == 1
     assert "round 1: MAE" in capsys.readouterr().out
+
+
+EMT_ARGS = ["--oracle", "ase-calculator", "--oracle-option", "calculator=emt", "--descriptor", "rdf",
+            "--initial", "8", "--batch", "4", "--budget", "20", "--members", "3", "--epochs", "40", "--hidden", "16"]
+
+
+def test_run_resume_and_replay_with_the_emt_oracle(tmp_path, capsys):
+    from tests.synthetic import small_cu_al_dataset
+
+    data = write_extxyz(small_cu_al_dataset(40), tmp_path / "cual.extxyz")
+    run_json = tmp_path / "run.json"
+    assert main(["run", "--dataset", str(data), "-q", "--rounds", "2", "--save", str(run_json), *EMT_ARGS]) == 0
+    saved = json.loads(run_json.read_text())
+    assert saved["format"] == "alcore-run/2"
+    assert saved["config"]["oracle"] == "ase-calculator" and saved["config"]["oracle_params"] == {"calculator": "emt"}
+    assert main(["resume", str(run_json), "-q"]) == 0
+    assert "resumed after round 1" in capsys.readouterr().out
+    assert main(["replay", str(run_json)]) == 0
+    assert "identical" in capsys.readouterr().out
+    assert main(["run", "--dataset", str(data), "-q", "--target", "formation_energy_per_atom", *EMT_ARGS]) == 2
+    assert "cannot provide the target 'formation_energy_per_atom'" in capsys.readouterr().err
+    assert main(["run", "--dataset", str(data), "-q", "--oracle", "dft"]) == 2
+    assert "unknown oracle 'dft'; known: dataset, ase-calculator" in capsys.readouterr().err

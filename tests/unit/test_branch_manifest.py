@@ -91,10 +91,20 @@ def test_training_set_export_reads_back_with_the_round_of_each_label():
 
     config = RunConfig(dataset="Si", budget=60, committee_params={"n_members": 2, "epochs": 5})
     state = run(config, prepare(config))
-    exported = training_set(state, load_dataset("Si"), 1)
+    exported = training_set(state, 1)
     assert len(exported) == 60
     frames = ase.io.read(io.StringIO(extxyz_bytes(exported).decode()), index=":", format="extxyz")
     assert [f.info["al_round"] for f in frames] == [0.0] * 30 + [1.0] * 15 + [2.0] * 15
     dataset = load_dataset("Si")
     first = dataset.ids.index(frames[0].info["id"])
     assert frames[0].get_potential_energy() == pytest.approx(dataset.energy_per_atom[first] * len(frames[0]))
+
+
+def test_a_manifest_without_labels_format_1_replays_with_the_dataset_oracle(parent):
+    doc = run_manifest(parent)
+    assert doc["format"] == "alcore-manifest/2" and doc["labels"]["indices"] == parent.labelled.tolist()
+    old = {k: v for k, v in doc.items() if k not in ("labels", "test_labels")} | {"format": "alcore-manifest/1"}
+    manifest = parse_manifest(json.loads(json.dumps(old)), "old.json")
+    assert manifest.labels is None
+    state, differences = replay_manifest(manifest, parent.problem)
+    assert differences == [] and state.labels.same(parent.labels)

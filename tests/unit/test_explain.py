@@ -52,7 +52,7 @@ def test_labelled_at_and_map_frame_roles(runs):
     assert (when[state.rounds[0].selected] == 1).all()
     n = len(state.problem.y)
     emb = np.zeros((n, 2), dtype=np.float32)
-    frame = map_frame(state, 1, emb, tuple(map(str, range(n))), ["X"] * n, None)
+    frame = map_frame(state, 1, emb)
     counts = frame.role.value_counts()
     record = state.rounds[1]
     assert counts["selected"] == len(record.selected)
@@ -63,7 +63,7 @@ def test_labelled_at_and_map_frame_roles(runs):
     assert frame.random_would_pick.sum() == 10
     assert (frame.labelled_in_round <= 1).all()
     with pytest.raises(ValueError, match="map has shape"):
-        map_frame(state, 1, emb[:-1], (), [], None)
+        map_frame(state, 1, emb[:-1])
 
 
 def test_calibration_of_a_calibrated_committee_is_near_one():

@@ -15,7 +15,8 @@ from ase.units import GPa
 
 from alcore.datasets.base import Dataset
 from alcore.pool_builder.curate import DUPLICATE_ENERGY_TOL, ENERGY_MARGIN, MAX_FORCE, curate, find_duplicates
-from alcore.pool_builder.label import chgnet_stress_to_ase, formation_energy_per_atom, pick_frames
+from alcore.oracles.chgnet import chgnet_stress_to_ase
+from alcore.pool_builder.label import formation_energy_per_atom, pick_frames
 
 
 def _si(a=5.43) -> Atoms:

@@ -75,3 +75,51 @@ def test_tampered_arrays_fail_the_hash(tmp_path):
         np.savez_compressed(fh, **arrays)
     with pytest.raises(ValueError, match="do not match the hash"):
         load_run(path)
+
+
+def _as_format_1(path):
+    """Rewrite a saved run as alcore 0.x wrote it (format alcore-run/1): no labels in its arrays, no oracle in its
+    config."""
+    from alcore.atomic import read_npz, write_npz
+    from alcore.runs import _npz_digest
+
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    arrays = {k: v for k, v in read_npz(path.with_name(doc["arrays"]["file"])).items() if not k.startswith("labels_")}
+    assert len(arrays) < len(read_npz(path.with_name(doc["arrays"]["file"])))
+    digest = _npz_digest(arrays)
+    write_npz(path.with_name(f"{path.stem}.{digest}.npz"), **arrays)
+    for config in [doc["config"]] + [seg["config"] for seg in doc["lineage"]]:
+        del config["oracle"], config["oracle_params"]
+    doc |= {"format": "alcore-run/1", "arrays": {"file": f"{path.stem}.{digest}.npz", "sha256": digest}}
+    path.write_text(json.dumps(doc), encoding="utf-8")
+
+
+def test_runs_saved_in_format_1_still_load_and_resume_exactly(tmp_path):
+    config, problem = _problem(strategy="uncertainty")
+    full = run(config, problem)
+    path = save_run(run(config, problem, max_rounds=2), tmp_path / "old.json")
+    _as_format_1(path)
+    saved = load_run(path)
+    assert saved.meta["format"] == "alcore-run/1" and saved.labels is None and saved.config == config
+    resumed = saved.resume(problem)  # the dataset oracle reveals the labels again
+    np.testing.assert_array_equal(resumed.y_labelled, problem.y[resumed.labelled])
+    finished = run(config, problem, state=resumed)
+    assert all(a.same_results(b) for a, b in zip(finished.rounds, full.rounds, strict=True))
+    assert load_run(save_run(finished, path)).meta["format"] == "alcore-run/2"  # saved again in the new format
+
+
+def test_an_unknown_run_format_is_refused_with_its_version(tmp_path):
+    config, problem = _problem(strategy="random")
+    path = save_run(run(config, problem, max_rounds=1), tmp_path / "run.json")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps(doc | {"format": "alcore-run/9"}), encoding="utf-8")
+    with pytest.raises(ValueError, match="run.json: saved in format 'alcore-run/9', which this alcore cannot read"):
+        load_run(path)
+
+
+def test_saved_labels_that_do_not_match_the_labelled_set_are_refused(tmp_path):
+    config, problem = _problem(strategy="random")
+    saved = load_run(save_run(run(config, problem, max_rounds=1), tmp_path / "run.json"))
+    shifted = type(saved)(**{**saved.__dict__, "labels": saved.labels.take(slice(1, None))})
+    with pytest.raises(ValueError, match="labels do not match its labelled set"):
+        shifted.resume(problem)

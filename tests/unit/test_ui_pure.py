@@ -39,7 +39,7 @@ def state():
 def test_structure_map_draws_each_role_and_keeps_indices_for_clicks(state):
     n = len(state.problem.y)
     emb = np.random.default_rng(0).normal(size=(n, 2)).astype(np.float32)
-    frame = map_frame(state, 1, emb, tuple(map(str, range(n))), ["Si2"] * n, None)
+    frame = map_frame(state, 1, emb)
     fig = figs.structure_map(frame, "role", show_test=False, show_random=True, highlight=int(frame["index"][0]))
     names = [t.name for t in fig.data]
     assert any(name.startswith("selected (10)") for name in names)
