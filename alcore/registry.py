@@ -13,7 +13,7 @@ import re
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, Iterator, Literal, Mapping, TypeVar
+from typing import Any, Callable, Generic, Iterable, Iterator, Literal, Mapping, TypeVar
 
 T = TypeVar("T")
 NOT_OPTIONS = frozenset({"self", "random_state"})  # constructor arguments that are not user-facing options
@@ -222,6 +222,10 @@ def _literal_choices(hint: Any) -> tuple[Any, ...] | None:
     return typing.get_args(hint) if typing.get_origin(hint) is Literal else None
 
 
+def _shape(o: OptionSpec) -> tuple:
+    return (o.kind, o.default, o.optional, o.low, o.high, o.choices)
+
+
 def _num(value: float | None, missing: str) -> str:
     return missing if value is None else f"{value:g}"
 
@@ -267,6 +271,22 @@ class Registry(Generic[T]):
 
     def names(self) -> list[str]:
         return list(self._items)
+
+    def option_keys(self, prefix: str = "", reserved: Iterable[str] = ()) -> dict[tuple[str, str], str]:
+        """``(entry, option) -> key`` for one flag or widget per option: ``prefix + option`` when every entry with
+        that option name declares it alike (``k`` of two strategies: one flag), else ``prefix + entry_option``
+        (also when ``prefix + option`` is in ``reserved``, a key the caller uses for something else)."""
+        reserved = set(reserved)
+        by_name: dict[str, list[tuple[str, OptionSpec]]] = {}
+        for spec in self._specs.values():
+            for o in spec.options:
+                by_name.setdefault(o.name, []).append((spec.name, o))
+        keys = {}
+        for name, entries in by_name.items():
+            shared = len({_shape(o) for _, o in entries}) == 1 and prefix + name not in reserved
+            for entry, _ in entries:
+                keys[(entry, name)] = prefix + (name if shared else f"{entry}_{name}")
+        return keys
 
     def __contains__(self, name: object) -> bool:
         return name in self._items
