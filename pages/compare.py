@@ -77,8 +77,7 @@ value = {s.key: st.session_state[s.key] for s in SETTINGS}
 with st.sidebar:
     st.selectbox("Target", targets, key="cmp_target")
     st.selectbox("Descriptor", DESCRIPTORS.names(), key="cmp_descriptor")
-    st.multiselect("Strategies", STRATEGIES.names(), key="cmp_strategies",
-                   format_func=lambda n: STRATEGIES.spec(n).display_name)
+    st.multiselect("Strategies", STRATEGIES.names(), key="cmp_strategies")
     st.slider("Seeds (paired initial sets)", 1, 20, key="cmp_seeds")
     st.number_input("Budget (labels)", 1, capacity, step=15, key="cmp_budget",
                     help=f"At most {capacity}: every structure outside the held-out test split.")

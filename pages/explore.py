@@ -47,7 +47,7 @@ restore(settings + views)
 with st.sidebar:
     st.selectbox("Target", list(dataset.targets), key="target")
     st.selectbox("Descriptor family", DESCRIPTORS.names(), key="descriptor")
-    st.selectbox("Strategy", STRATEGIES.names(), key="strategy", format_func=lambda n: STRATEGIES.spec(n).display_name)
+    st.selectbox("Strategy", STRATEGIES.names(), key="strategy")
     option_widgets("", [st.session_state["strategy"]], RESERVED)
     c1, c2 = st.columns(2)
     c1.number_input("Initial labels", 2, 500, step=1, key="n_initial")
@@ -230,8 +230,7 @@ def _branch(kept: int) -> None:
 
 with st.expander(f"Branch from round {r}: continue these {record.n_labels} labels with another strategy"):
     c1, c2, c3 = st.columns(3)
-    c1.selectbox("Strategy", STRATEGIES.names(), key="branch_strategy",
-                 format_func=lambda n: STRATEGIES.spec(n).display_name)
+    c1.selectbox("Strategy", STRATEGIES.names(), key="branch_strategy")
     with c2:
         option_widgets("branch_", [st.session_state["branch_strategy"]], with_defaults=True)
     c3.number_input("Batch size", 1, 200, value=config.batch_size, key="branch_batch")

@@ -11,6 +11,7 @@ import numpy as np
 from ase.build import bulk
 from streamlit.testing.v1 import AppTest
 
+import ui.datasets
 from alcore.units import display_unit
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -39,8 +40,10 @@ def _texts(at: AppTest) -> str:
     return " ".join(shown + [str(json.loads(c)) for c in charts])
 
 
-def test_a_band_gap_is_shown_in_its_own_units_on_explore():
+def test_a_band_gap_is_shown_in_its_own_units_on_explore(monkeypatch):
     assert display_unit("band_gap")[0] != "meV/atom"
+    # no background UMAP process (the PCA projection stands in): it would hold the one map worker other tests use
+    monkeypatch.setattr(ui.datasets, "structure_map", lambda name, descriptor: ui.datasets.MapStatus(None, "test"))
     at = AppTest.from_file(APP, default_timeout=180)
     at.switch_page("pages/data.py").run()
     at.file_uploader(key="data_upload").upload("gaps.xyz", band_gap_silicon()).run()
