@@ -22,7 +22,6 @@ from alcore.seeding import rng_for
 from alcore.strategies import STRATEGIES, PoolView, select
 
 
-
 def lesson_strategies() -> list[str]:
     """Every registered strategy with a lesson text in its spec, in registration order (random first)."""
     return [s.name for s in STRATEGIES.specs() if s.lesson]

@@ -72,7 +72,7 @@ class OptionSpec:
             value = self.kind(value)
         if self.choices is not None and value not in self.choices:
             raise ValueError(f"option {self.name} must be one of {list(self.choices)}, got {value!r}")
-        if self.low is not None and value < self.low or self.high is not None and value > self.high:
+        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
             raise ValueError(f"option {self.name} must be in [{self.low}, {self.high}], got {value!r}")
         return value
 
@@ -175,7 +175,7 @@ def _signature_options(obj: Any, declared: Mapping[str, Option]) -> list[OptionS
         return []
     try:
         hints = typing.get_type_hints(target, include_extras=True)
-    except Exception:  # noqa: BLE001 - unresolvable annotations: fall back to the defaults' types
+    except Exception:  # unresolvable annotations: fall back to the defaults' types
         hints = {}
     wanted = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY) if is_class else (
         inspect.Parameter.KEYWORD_ONLY,)
@@ -188,7 +188,8 @@ def _signature_options(obj: Any, declared: Mapping[str, Option]) -> list[OptionS
         choices = extra.choices if extra.choices is not None else _literal_choices(hints.get(p.name))
         spec = OptionSpec(p.name, kind, p.default, optional, extra.low, extra.high,
                           tuple(choices) if choices is not None else None, extra.help, extra.label)
-        if kind in (int, float, str, bool) and (spec.choices is not None or spec.low is not None or spec.high is not None):
+        limited = spec.choices is not None or spec.low is not None or spec.high is not None
+        if kind in (int, float, str, bool) and limited:
             spec.check(p.default)  # a default outside its own bounds fails at import, not in a user's run
         specs.append(spec)
     return specs

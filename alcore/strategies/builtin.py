@@ -15,7 +15,8 @@ from alcore.strategies.geometry import Geometry, pool_geometry
 from alcore.strategies.selectors import greedy_pick, normalise_by_range, start_distances, top_k
 from alcore.strategies.validation import check_batch, checked_clusters, checked_fraction, checked_std
 
-K_OPTION = Option(low=1, help="number of k-means clusters (none: the batch size)", label="Clusters k (empty = batch size)")
+K_OPTION = Option(low=1, help="number of k-means clusters (none: the batch size)",
+                  label="Clusters k (empty = batch size)")
 
 
 @STRATEGIES.register(

@@ -21,7 +21,7 @@ def band_gap_silicon(n: int = 60) -> bytes:
     """Strained silicon cells with an energy and a made-up band gap (a target that is not per atom)."""
     rng = np.random.default_rng(1)
     frames = []
-    for i in range(n):
+    for _ in range(n):
         atoms = bulk("Si", "diamond", a=5.43, cubic=True)
         strain = rng.uniform(-0.06, 0.06, size=3)
         atoms.set_cell(atoms.cell * (1 + strain)[:, None], scale_atoms=True)

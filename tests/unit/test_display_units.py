@@ -44,7 +44,7 @@ def _json(fig) -> str:
 def test_every_explore_chart_uses_the_targets_unit(runs, target):
     state = runs[target]
     data = RoundData.of(state, len(state.rounds) - 1, {"run": state}, state, "run")
-    units = units_for(target)
+    assert data.units == units_for(target)
     for name in EXPLORE_CHARTS:
         _assert_units(_json(EXPLORE_CHARTS.get(name).build(data)), target)
 

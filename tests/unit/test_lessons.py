@@ -79,8 +79,8 @@ def test_picks_are_what_the_loop_selects_first(lesson, name, options):
 
 def test_hybrid_alpha_moves_between_kcenter_and_uncertainty(lesson):
     config, problem, snap = lesson
-    at_one = strategy_picks(problem, snap, config, ["hybrid", "uncertainty"], strategy_params={"hybrid": {"alpha": 1.0}})
-    at_zero = strategy_picks(problem, snap, config, ["hybrid", "kcenter"], strategy_params={"hybrid": {"alpha": 0.0}})
+    at_one = strategy_picks(problem, snap, config, ["hybrid", "uncertainty"], strategy_params={"hybrid": {"alpha": 1}})
+    at_zero = strategy_picks(problem, snap, config, ["hybrid", "kcenter"], strategy_params={"hybrid": {"alpha": 0}})
     assert set(at_one["hybrid"]) == set(at_one["uncertainty"])
     assert set(at_zero["hybrid"]) == set(at_zero["kcenter"])
     assert set(at_one["hybrid"]) != set(at_zero["hybrid"])

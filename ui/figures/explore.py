@@ -218,7 +218,8 @@ def learning_curves(
     traces = []
     if baseline is not None and baseline.rounds:
         n, mae = baseline.curve()
-        traces.append(go.Scatter(x=n, y=mae * units.scale, mode="lines+markers", name="random baseline (same initial set)",
+        traces.append(go.Scatter(x=n, y=mae * units.scale, mode="lines+markers",
+                                 name="random baseline (same initial set)",
                                  line=dict(dash="dash", color=strategy_colour("random")), marker=dict(size=5)))
     for name, state in runs.items():
         if not state.rounds:

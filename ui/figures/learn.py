@@ -48,12 +48,14 @@ def disagreement_vs_error_figure(snapshot: CommitteeSnapshot, bins: pd.DataFrame
     """Committee std against the committee's actual error per test structure, with the mean error per std bin."""
     fig = go.Figure()
     fig.add_trace(go.Scatter(
-        x=snapshot.test_std * units.scale, y=snapshot.abs_error * units.scale, mode="markers", name="one test structure",
+        x=snapshot.test_std * units.scale, y=snapshot.abs_error * units.scale, mode="markers",
+        name="one test structure",
         marker=dict(size=5, color=ROLE_COLOURS["test"], opacity=0.6),
         hovertemplate="disagreement %{x:.3g}<br>error %{y:.3g}<extra></extra>",
     ))
     fig.add_trace(go.Scatter(
-        x=bins["std"] * units.scale, y=bins["mean_abs_error"] * units.scale, mode="lines+markers", name="average error in each band",
+        x=bins["std"] * units.scale, y=bins["mean_abs_error"] * units.scale, mode="lines+markers",
+        name="average error in each band",
         line=dict(color="black", width=3), marker=dict(size=8),
     ))
     fig.update_xaxes(title=f"disagreement: std of the models ({units.error})", type="log")
@@ -143,11 +145,12 @@ def learning_curve_figure(results: Sequence[RunResult], units: Units = ENERGY) -
         runs = [r for r in results if r.strategy == name]
         colour = strategy_colour(name)
         for r in runs:
-            fig.add_trace(go.Scatter(x=r.n_labels, y=r.mae * units.scale, mode="lines", line=dict(color=colour, width=1),
-                                     opacity=0.35, legendgroup=name, showlegend=False,
+            fig.add_trace(go.Scatter(x=r.n_labels, y=r.mae * units.scale, mode="lines",
+                                     line=dict(color=colour, width=1), opacity=0.35, legendgroup=name, showlegend=False,
                                      hovertemplate=f"{name}, seed {r.seed}: %{{y:.3g}}<extra></extra>"))
         grid, mean, _ = mean_curve(runs)
-        fig.add_trace(go.Scatter(x=grid, y=mean * units.scale, mode="lines+markers", name=f"{name} (average of {len(runs)})",
+        fig.add_trace(go.Scatter(x=grid, y=mean * units.scale, mode="lines+markers",
+                                 name=f"{name} (average of {len(runs)})",
                                  legendgroup=name, line=dict(color=colour, width=3)))
     fig.update_xaxes(title="labelled structures")
     fig.update_yaxes(title=f"test error, MAE ({units.error})")
