@@ -12,6 +12,8 @@ from typing import Any, Iterator, Sequence
 
 from alcore.atomic import write_json
 from alcore.config import PAPER_STRATEGIES, RunConfig
+from alcore.registry import plain_text
+from alcore.units import display_unit
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -19,6 +21,12 @@ def _int_list(text: str) -> tuple[int, ...]:
         return tuple(int(v) for v in text.split(",") if v.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+# every other flag of 'run' and 'compare' (dashes as underscores): a strategy option never takes one of these names
+OTHER_FLAGS = ("h", "help", "dataset", "format", "target", "descriptor", "initial", "batch", "budget", "test_fraction",
+               "split_seed", "committee", "members", "hidden", "epochs", "lr", "weight_decay", "strategy", "seed",
+               "save", "rounds", "json", "q", "quiet", "strategies", "seeds", "seed_list", "n_jobs")
 
 
 def _add_protocol_args(p: argparse.ArgumentParser) -> None:
@@ -35,7 +43,6 @@ def _add_protocol_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--budget", type=int, default=d.budget, help="total labels (default: %(default)s)")
     g.add_argument("--test-fraction", type=float, default=d.test_fraction, help="held-out test split (default: 0.2)")
     g.add_argument("--split-seed", type=int, default=d.split_seed, help="seed of the test split (default: 0)")
-    g.add_argument("--alpha", type=float, default=None, help="hybrid: weight of uncertainty vs distance (0..1)")
     g = p.add_argument_group("committee")
     g.add_argument("--committee", default=d.committee, help="committee family (default: %(default)s)")
     g.add_argument("--members", type=int, default=5, help="committee size (default: %(default)s)")
@@ -43,6 +50,54 @@ def _add_protocol_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--epochs", type=int, default=None, help="training epochs per round")
     g.add_argument("--lr", type=float, default=None, help="learning rate")
     g.add_argument("--weight-decay", type=float, default=None, help="weight decay")
+    _add_strategy_option_args(p)
+
+
+def _add_strategy_option_args(p: argparse.ArgumentParser) -> None:
+    """One flag per strategy option, from the registry specs (``--alpha``, ``--k``...): each applies only to the
+    strategies that have the option. A name that clashes with another flag becomes ``--<strategy>-<option>``."""
+    from alcore.strategies import STRATEGIES
+
+    g = p.add_argument_group("strategy options (each applies only to the strategies named in its help)")
+    keys = STRATEGIES.option_keys("", OTHER_FLAGS)
+    for key in dict.fromkeys(keys.values()):
+        users = [(s, o) for (s, o), k in keys.items() if k == key]
+        option = STRATEGIES.spec(users[0][0]).option(users[0][1])
+        names = ", ".join(s for s, _ in users)
+        text = plain_text(f"{names}: {option.help or option.name} (default: {option.default}{_range(option)})")
+        g.add_argument(f"--{key.replace('_', '-')}", dest=f"option_{key}", type=_option_parser(option), default=None,
+                       metavar=option.kind.__name__.upper(), help=text.replace("%", "%%"))
+
+
+def _range(option: Any) -> str:
+    if option.choices is not None:
+        return "; one of " + ", ".join(map(str, option.choices))
+    if option.low is None and option.high is None:
+        return ""
+    return f"; {'' if option.low is None else option.low}..{'' if option.high is None else option.high}"
+
+
+def _option_parser(option: Any):
+    def parse(text: str) -> Any:
+        try:
+            return option.parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
+def _strategy_params(args: argparse.Namespace, strategy: str) -> dict[str, Any]:
+    """The options given on the command line that ``strategy`` has."""
+    from alcore.strategies import STRATEGIES
+
+    keys = STRATEGIES.option_keys("", OTHER_FLAGS)
+    params = {}
+    for name in STRATEGIES.spec(strategy).option_names():
+        value = getattr(args, f"option_{keys[(strategy, name)]}", None)
+        if value is not None:
+            params[name] = value
+    return params
 
 
 def _option(text: str) -> tuple[str, Any]:
@@ -69,7 +124,7 @@ def _config_from_args(args: argparse.Namespace, strategy: str, seed: int) -> Run
         value = getattr(args, key)
         if value is not None:
             committee_params[key] = list(value) if key == "hidden" else value
-    strategy_params = {"alpha": args.alpha} if args.alpha is not None and strategy == "hybrid" else {}
+    strategy_params = _strategy_params(args, strategy)
     return RunConfig(
         dataset=args.dataset,
         dataset_format=args.dataset_format,
@@ -134,7 +189,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ValueError(f"--rounds must be at least 1, got {args.rounds}")
     with _progress(f"{config.strategy} seed {config.seed}", not args.quiet) as bar, _save_on_oracle_error(args.save):
         state = run(config, problem, progress=bar, max_rounds=args.rounds)
-    _print_rounds(state.rounds)
+    _print_rounds(state.rounds, config.target)
     if args.save:
         print(f"saved run to {save_run(state, args.save)}")
     if args.json:
@@ -142,10 +197,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_rounds(rounds: Sequence[Any]) -> None:
+def _print_rounds(rounds: Sequence[Any], target: str) -> None:
+    """One line per round; errors and std in the target's display unit (meV/atom for per-atom energies)."""
+    unit, scale = display_unit(target)
+    print(f"errors and std in {unit}")
     print(f"{'labels':>7} {'MAE':>10} {'RMSE':>10} {'R2':>7} {'rho':>6} {'pool std':>9}")
     for r in rounds:
-        print(f"{r.n_labels:7d} {r.mae:10.5f} {r.rmse:10.5f} {r.r2:7.3f} {r.spearman:6.2f} {r.mean_pool_std:9.5f}")
+        print(f"{r.n_labels:7d} {r.mae * scale:10.5g} {r.rmse * scale:10.5g} {r.r2:7.3f} {r.spearman:6.2f} "
+              f"{r.mean_pool_std * scale:9.4g}")
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -167,7 +226,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         with _progress(f"{saved.config.strategy} seed {saved.config.seed}", not args.quiet) as bar:
             with _save_on_oracle_error(args.save or args.run):
                 state = run(saved.config, problem, progress=bar, max_rounds=args.rounds, state=state)
-        _print_rounds(state.rounds)
+        _print_rounds(state.rounds, saved.config.target)
         print(f"resumed after round {before - 1}: {len(state.rounds) - before} more rounds, {len(state.rounds)} in all")
     print(f"saved run to {save_run(state, args.save or args.run)}")
     if args.json:
@@ -186,18 +245,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
         STRATEGIES.get(s)  # unknown names fail before any work starts
     seeds = list(range(args.seeds)) if args.seed_list is None else list(args.seed_list)
     base = _config_from_args(args, strategies[0], seeds[0])
+    params = {s: _strategy_params(args, s) for s in strategies}
     with _progress("descriptors", not args.quiet) as bar:
         problem = prepare(base, progress=bar)
     with _progress(f"{len(strategies)} strategies x {len(seeds)} seeds", not args.quiet) as bar:
-        results = run_grid(base, problem, strategies, seeds, n_jobs=args.n_jobs, progress=bar)
+        results = run_grid(base, problem, strategies, seeds, n_jobs=args.n_jobs, progress=bar, strategy_params=params)
     summary = summarise(results)
     _print_summary(summary)
     if args.json:
         write_json(
             args.json,
             {
-                "config": {k: v for k, v in base.to_dict().items() if k not in ("strategy", "seed")}
-                | {"strategies": strategies, "seeds": seeds},
+                "config": {k: v for k, v in base.to_dict().items() if k not in ("strategy", "seed", "strategy_params")}
+                | {"strategies": strategies, "seeds": seeds, "strategy_params": params},
                 "summary": {k: v.to_dict() for k, v in summary.items()},
                 "runs": [r.to_dict() for r in results],
             },
@@ -241,11 +301,16 @@ def cmd_descriptors(args: argparse.Namespace) -> int:
 
 
 def cmd_strategies(args: argparse.Namespace) -> int:
+    """Name, display name, summary, options (default, bounds) and citation of every strategy, as plain text."""
     from alcore.strategies import STRATEGIES
 
-    for name in STRATEGIES:
-        doc = (STRATEGIES.get(name).__doc__ or "").strip().splitlines()
-        print(f"{name:<20} {doc[0] if doc else ''}")
+    for spec in STRATEGIES.specs():
+        print(f"{spec.name:<20} {plain_text(spec.display_name)}: {plain_text(spec.summary)}")
+        for option in spec.options:
+            flag = STRATEGIES.option_keys("", OTHER_FLAGS)[(spec.name, option.name)].replace("_", "-")
+            print(f"{'':<20}   option {plain_text(option.describe())}  (--{flag})")
+        if spec.citation:
+            print(f"{'':<20}   cite: {plain_text(spec.citation)}")
     return 0
 
 

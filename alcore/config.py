@@ -89,9 +89,3 @@ def default_committee_params() -> dict[str, Any]:
     params = dict(RunConfig().committee_params)
     epochs = inspect.signature(COMMITTEES.get(RunConfig.committee)).parameters["epochs"].default
     return {"n_members": params["n_members"], "epochs": params.get("epochs", epochs)}
-
-
-def default_hybrid_alpha() -> float:
-    from alcore.strategies import STRATEGIES
-
-    return float(inspect.signature(STRATEGIES.get("hybrid")).parameters["alpha"].default)

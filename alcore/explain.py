@@ -12,7 +12,7 @@ import pandas as pd
 
 from alcore.loop import RoundRecord, RunState
 from alcore.seeding import rng_for
-from alcore.strategies import PoolView, select
+from alcore.strategies import STRATEGIES, PoolView, select
 from alcore.strategies.clustering import kmeans
 from alcore.strategies.geometry import min_distances, pool_geometry
 
@@ -41,7 +41,11 @@ def random_counterfactual(state: RunState, round_index: int) -> np.ndarray:
 def _round_view(state: RunState, record: RoundRecord) -> PoolView:
     """What the strategy saw in that round (as ``loop.step`` built it)."""
     X = state.problem.X
-    return PoolView(mean=record.pool_mean, std=record.pool_std, X_pool=X[record.pool], X_labelled=X[record.labelled])
+    n = len(record.labelled)  # the round's training set is a prefix of the run's labelled set (acquisition order)
+    if not np.array_equal(state.labelled[:n], record.labelled):
+        raise ValueError(f"round {record.round} does not belong to this run's labelled set")
+    return PoolView(mean=record.pool_mean, std=record.pool_std, X_pool=X[record.pool], X_labelled=X[record.labelled],
+                    y_labelled=state.y_labelled[:n])
 
 
 @dataclass(frozen=True)
@@ -70,13 +74,15 @@ def calibration(std: np.ndarray, error: np.ndarray, n_bins: int = 8) -> Calibrat
 
 def why_selected(state: RunState, round_index: int) -> pd.DataFrame:
     """One row per pool structure of this round, with what the strategies look at: std and its rank (1 = most
-    uncertain), distance to the labelled set in descriptor space and its rank, and the k-means cluster (k = batch
-    size, seeded as ``diversity`` and ``cluster_uncertainty`` seed it, so for them it is the very clustering used).
+    uncertain), distance to the labelled set in descriptor space and its rank, and the k-means cluster (k = the run's
+    ``k`` option, else the batch size, seeded as ``diversity`` and ``cluster_uncertainty`` seed it, so for them it is
+    the very clustering used).
     ``pick_order`` is 1.. for the rows this round selected, else 0."""
     record = state.rounds[round_index]
     geometry = pool_geometry(_round_view(state, record))
     distance = min_distances(geometry.X, geometry.labelled, geometry.sq_norms)
-    k = max(1, min(len(record.selected) or state.config.batch_size, len(record.pool)))
+    k = state.config.strategy_params.get("k") or len(record.selected) or state.config.batch_size
+    k = max(1, min(k, len(record.pool)))
     clusters, _ = kmeans(geometry.X, k, rng_for(state.config.seed, "strategy", record.round))
     pick_order = np.zeros(len(record.pool), dtype=int)
     position = {row: i for i, row in enumerate(record.pool)}
@@ -165,27 +171,16 @@ def round_metrics(rounds: tuple[RoundRecord, ...], round_index: int) -> dict[str
     }
 
 
-STRATEGY_RULES = {
-    "random": "random picks uniformly, so its picks need no reason",
-    "uncertainty": "uncertainty picks the structures with the largest committee std",
-    "diversity": "diversity clusters the pool (k = batch size) and takes from each cluster the member farthest "
-    "from the labelled set",
-    "hybrid": "hybrid greedily maximises alpha x scaled std + (1 - alpha) x scaled distance to the labelled set",
-    "kcenter": "kcenter greedily picks the structure farthest from the labelled set and the picks so far",
-    "cluster_uncertainty": "cluster_uncertainty clusters the pool (k = batch size) and takes the highest-std member "
-    "of each cluster",
-}
-
-
 def explain_pick(row: pd.Series, table: pd.DataFrame, strategy: str) -> str:
-    """A sentence on why one pool structure was (or was not) picked this round, from a ``why_selected`` row."""
+    """A sentence on why one pool structure was (or was not) picked this round, from a ``why_selected`` row; the rule
+    is the strategy's ``rule`` in its registry spec."""
     n = len(table)
     cluster = int(row.cluster)
     facts = (
         f"std rank {int(row.std_rank)} of {n}, distance-to-labelled rank {int(row.distance_rank)} of {n}, "
         f"cluster {cluster} ({int((table.cluster == cluster).sum())} members)"
     )
-    rule = STRATEGY_RULES.get(strategy, f"{strategy} is a custom strategy")
+    rule = (STRATEGIES.spec(strategy).rule if strategy in STRATEGIES else "") or f"{strategy} is a custom strategy"
     if row.pick_order > 0:
         return f"Picked {_ordinal(int(row.pick_order))} this round: {facts}. Rule: {rule}."
     return f"Not picked this round: {facts}. Rule: {rule}."

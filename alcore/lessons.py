@@ -8,7 +8,7 @@ are exactly what the Explore page would pick for the same dataset, seed and comm
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,10 @@ from alcore.loop import Problem, fit_committee
 from alcore.seeding import rng_for
 from alcore.strategies import STRATEGIES, PoolView, select
 
-LESSON_STRATEGIES = ("random", "uncertainty", "diversity", "hybrid", "kcenter", "cluster_uncertainty")
+
+def lesson_strategies() -> list[str]:
+    """Every registered strategy with a lesson text in its spec, in registration order (random first)."""
+    return [s.name for s in STRATEGIES.specs() if s.lesson]
 
 
 def lesson_config(dataset: str, seed: int = 0, **changes) -> RunConfig:
@@ -104,15 +107,17 @@ def strategy_picks(
     problem: Problem,
     snapshot: CommitteeSnapshot,
     config: RunConfig,
-    strategies: Sequence[str] = LESSON_STRATEGIES,
+    strategies: Sequence[str] | None = None,
     *,
-    alpha: float = 0.5,
+    strategy_params: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, np.ndarray]:
     """Dataset indices each strategy picks next from ``snapshot`` (``config.batch_size`` of them, in pick order).
 
     Each strategy gets the loop's round-0 random stream, so its picks match what a run with that strategy selects
-    first. ``alpha`` is the hybrid strategy's weight on disagreement (1 − alpha on distance).
+    first. ``strategies`` defaults to ``lesson_strategies()``; ``strategy_params[name]`` are one strategy's options.
     """
+    strategies = lesson_strategies() if strategies is None else strategies
+    strategy_params = strategy_params or {}
     unknown = [s for s in strategies if s not in STRATEGIES]
     if unknown:
         raise ValueError(f"unknown strategies {unknown}; known: {list(STRATEGIES.names())}")
@@ -121,12 +126,12 @@ def strategy_picks(
         std=snapshot.pool_std,
         X_pool=problem.X[snapshot.pool],
         X_labelled=problem.X[snapshot.labelled],
+        y_labelled=problem.label(snapshot.labelled).target,
     )
     n = min(config.batch_size, len(snapshot.pool))
     picks = {}
     for name in strategies:
-        options = {"alpha": alpha} if name == "hybrid" else {}
-        positions = select(name, view, n, rng_for(config.seed, "strategy", 0), **options)
+        positions = select(name, view, n, rng_for(config.seed, "strategy", 0), **strategy_params.get(name, {}))
         picks[name] = snapshot.pool[positions]
     return picks
 

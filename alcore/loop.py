@@ -217,7 +217,8 @@ def step(state: RunState) -> RunState:
     test = problem.split.test
 
     t0 = time.perf_counter()
-    committee = fit_committee(config, problem.X[labelled], state.labels.target, r)
+    y_labelled = state.labels.target
+    committee = fit_committee(config, problem.X[labelled], y_labelled, r)
     mean, std = committee.predict(problem.X[np.concatenate([test, pool])], return_std=True)
     fit_seconds = time.perf_counter() - t0
     test_mean, pool_mean = mean[: len(test)], mean[len(test) :]
@@ -227,7 +228,8 @@ def step(state: RunState) -> RunState:
     t1 = time.perf_counter()
     n_pick = min(config.batch_size, state.budget - len(labelled), len(pool))
     if n_pick > 0:
-        view = PoolView(mean=pool_mean, std=pool_std, X_pool=problem.X[pool], X_labelled=problem.X[labelled])
+        view = PoolView(mean=pool_mean, std=pool_std, X_pool=problem.X[pool], X_labelled=problem.X[labelled],
+                        y_labelled=y_labelled)
         picked = select(config.strategy, view, n_pick, rng_for(config.seed, "strategy", r), **config.strategy_params)
         selected = pool[picked]
     else:

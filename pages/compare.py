@@ -9,7 +9,7 @@ import streamlit as st
 from alcore.comparison.cache import ComparisonRequest
 from alcore.comparison.stats import BANDS, curve_bands
 from alcore.comparison.tables import curves_frame, summary_frame
-from alcore.config import RunConfig, default_committee_params, default_hybrid_alpha
+from alcore.config import RunConfig, default_committee_params
 from alcore.descriptors import DESCRIPTORS
 from alcore.splits import max_labels
 from alcore.strategies import STRATEGIES
@@ -26,6 +26,7 @@ from ui.figures.compare import (
     learning_curve_figure,
     png_button_config,
 )
+from ui.strategy_options import option_settings, option_widgets, params_for
 from ui.urlstate import Setting, publish, restore
 
 through_app()
@@ -64,11 +65,12 @@ SETTINGS = [
     Setting("cmp_batch", RunConfig.batch_size, kind=int, bounds=(1, capacity)),
     Setting("cmp_members", committee["n_members"], kind=int, bounds=(2, 20)),
     Setting("cmp_epochs", committee["epochs"], kind=int, bounds=(5, 1000)),
-    Setting("cmp_alpha", default_hybrid_alpha(), kind=float, bounds=(0.0, 1.0)),
     Setting("cmp_jobs", min(cpus, 8), kind=int, bounds=(1, cpus)),
     Setting("cmp_band", "std", options=BANDS),
     Setting("cmp_extra", "none", options=("none", *DIAGNOSTICS)),
 ]
+RESERVED = [s.key for s in SETTINGS]
+SETTINGS += option_settings("cmp_", RESERVED)  # every strategy option, from the registry specs
 restore(SETTINGS)
 value = {s.key: st.session_state[s.key] for s in SETTINGS}
 
@@ -84,8 +86,7 @@ with st.sidebar:
     with st.expander("Committee and run options"):
         st.number_input("Committee members", 2, 20, key="cmp_members")
         st.number_input("Training epochs", 5, 1000, key="cmp_epochs")
-        st.slider("Hybrid alpha (1 = uncertainty, 0 = diversity)", 0.0, 1.0, step=0.05, key="cmp_alpha",
-                  disabled="hybrid" not in value["cmp_strategies"])
+        option_widgets("cmp_", STRATEGIES.names(), RESERVED, enabled=value["cmp_strategies"])
         st.number_input("Worker processes", 1, cpus, key="cmp_jobs")
     st.header("Display")
     st.radio("Band", BANDS, format_func=BAND_LABELS.get, key="cmp_band")
@@ -112,7 +113,7 @@ with user_errors("Checking the settings"):
     chosen = [s for s in STRATEGIES.names() if s in value["cmp_strategies"]]  # one order: one cache entry
     request = ComparisonRequest.create(
         base, chosen, range(value["cmp_seeds"]), dataset.fingerprint(),
-        {"hybrid": {"alpha": value["cmp_alpha"]}},
+        {s: params_for(value, "cmp_", s, RESERVED) for s in chosen},
     )
 
 run_clicked = st.button("Run comparison", key="cmp_run", type="primary", disabled=request is None)

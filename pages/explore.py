@@ -7,16 +7,20 @@ import time
 import streamlit as st
 
 from alcore.descriptors import DESCRIPTORS
-from alcore.explain import calibration, explain_pick, map_frame, round_metrics, why_selected
+from alcore.explain import explain_pick, map_frame, round_metrics, why_selected
 from alcore.strategies import STRATEGIES
+from alcore.units import units_for
 from ui import explore_state as es
 from ui.datasets import dataset_names, get_dataset, map_or_projection, problem_for
 from ui.entry import through_app
 from ui.errors import user_errors
+from ui.explore_charts import EXPLORE_CHARTS, RoundData
+from ui.explore_charts import sections as chart_sections
 from ui.explore_exports import export_buttons
-from ui.explore_settings import DATASET, build_config, run_settings, view_settings
+from ui.explore_settings import DATASET, RESERVED, build_config, run_settings, view_settings
 from ui.figures import explore as figs
 from ui.figures.style import loading_placeholder
+from ui.strategy_options import option_widgets, params_for
 from ui.urlstate import publish, restore
 
 through_app()
@@ -44,8 +48,7 @@ with st.sidebar:
     st.selectbox("Target", list(dataset.targets), key="target")
     st.selectbox("Descriptor family", DESCRIPTORS.names(), key="descriptor")
     st.selectbox("Strategy", STRATEGIES.names(), key="strategy")
-    if st.session_state["strategy"] == "hybrid":
-        st.slider("Hybrid alpha (1 = uncertainty, 0 = distance)", 0.0, 1.0, step=0.05, key="alpha")
+    option_widgets("", [st.session_state["strategy"]], RESERVED)
     c1, c2 = st.columns(2)
     c1.number_input("Initial labels", 2, 500, step=1, key="n_initial")
     c2.number_input("Batch size", 1, 200, step=1, key="batch_size")
@@ -147,14 +150,14 @@ if last > 0:
                      format_func=lambda r: f"{r} ({state.rounds[r].n_labels} labels)")
 r = min(int(st.session_state.get("round", last)), last)
 record = state.rounds[r]
-previous = state.rounds[r - 1] if r > 0 else None
+units = units_for(config.target)
 
 m = round_metrics(state.rounds, r)
 cols = st.columns(4)
 cols[0].metric("Labels used", m["n_labels"])
-cols[1].metric("Test MAE (meV/atom)", f"{m['mae'] * 1000:.1f}",
-               None if m["mae_change"] is None else f"{m['mae_change'] * 1000:+.1f}", delta_color="inverse")
-cols[2].metric("Mean pool std (meV/atom)", f"{m['mean_pool_std'] * 1000:.1f}")
+cols[1].metric(f"Test MAE ({units.error})", f"{m['mae'] * units.scale:.1f}",
+               None if m["mae_change"] is None else f"{m['mae_change'] * units.scale:+.1f}", delta_color="inverse")
+cols[2].metric(f"Mean pool std ({units.error})", f"{m['mean_pool_std'] * units.scale:.1f}")
 cols[3].metric("Spearman(std, |error|)", f"{m['spearman']:.2f}")
 
 # ---- structure map and point details ------------------------------------------------------------------------------
@@ -171,7 +174,8 @@ with left:
     clicked = None
     event = st.plotly_chart(
         figs.structure_map(frame, st.session_state["colour_by"], st.session_state["show_test"],
-                           st.session_state["show_random"], st.session_state.get("inspect_index"), axis=axis),
+                           st.session_state["show_random"], st.session_state.get("inspect_index"), axis=axis,
+                           units=units),
         key="map", on_select="rerun", selection_mode="points",
     )
     points = [p for p in (event.selection.points if event else []) if p.get("customdata")]
@@ -189,8 +193,9 @@ with right:
     else:
         row = frame[frame["index"] == index].iloc[0]
         st.markdown(f"**{row['formula']}** · `{row['id']}` · {row['kind']} · {row['role']}")
-        st.write(f"Target {row['target']:.4f} eV/atom" + (
-            f"; committee {row['prediction']:.4f} ± {row['std'] * 1000:.1f} meV/atom" if row["std"] == row["std"] else ""))
+        st.write(f"Target {row['target']:.4f} {units.value}" + (
+            f"; committee {row['prediction']:.4f} ± {row['std'] * units.scale:.1f} {units.error}"
+            if row["std"] == row["std"] else ""))
         if row["labelled_in_round"] >= 0:
             st.write(f"Labelled in round {int(row['labelled_in_round'])} (0 = initial set).")
         if row["role"] in ("pool", "selected"):
@@ -202,17 +207,12 @@ st.toggle("Random baseline on the learning curve", key="show_baseline")
 reference = None
 with user_errors("The random baseline"):
     reference = es.baseline(s, state, st.session_state["show_baseline"])
-c1, c2 = st.columns(2)
-c1.plotly_chart(figs.learning_curves(es.related_runs(s, state), reference, s.active, record.n_labels), key="curve")
-y_test = problem.y[problem.split.test]
-c2.plotly_chart(figs.parity(record, y_test), key="parity")
-
-# ---- uncertainty ----------------------------------------------------------------------------------------------------
-st.subheader("Live uncertainty")
-c1, c2, c3 = st.columns(3)
-c1.plotly_chart(figs.std_histogram(record, previous), key="std_hist")
-c2.plotly_chart(figs.std_vs_error(record, y_test), key="std_error")
-c3.plotly_chart(figs.calibration_plot(calibration(record.test_std, record.test_mean - y_test)), key="calibration")
+data = RoundData.of(state, r, es.related_runs(s, state), reference, s.active)
+for section, names in chart_sections().items():  # the registered round charts (ui.explore_charts), a row each
+    if section:
+        st.subheader(section)
+    for column, name in zip(st.columns(len(names)), names, strict=True):
+        column.plotly_chart(EXPLORE_CHARTS.get(name).build(data), key=name)
 es.look_ahead(state, reference)  # the next Step then only has to draw
 
 
@@ -220,8 +220,9 @@ es.look_ahead(state, reference)  # the next Step then only has to draw
 def _branch(kept: int) -> None:
     with user_errors("Branching"):
         sess = es.session()
-        params = {"alpha": st.session_state["branch_alpha"]} if st.session_state["branch_strategy"] == "hybrid" else {}
-        new = sess.state.config.replace(strategy=st.session_state["branch_strategy"], strategy_params=params,
+        strategy = st.session_state["branch_strategy"]
+        params = params_for(st.session_state, "branch_", strategy)
+        new = sess.state.config.replace(strategy=strategy, strategy_params=params,
                                         batch_size=int(st.session_state["branch_batch"]))
         es.make_branch(sess, kept, new)
 
@@ -229,7 +230,8 @@ def _branch(kept: int) -> None:
 with st.expander(f"Branch from round {r}: continue these {record.n_labels} labels with another strategy"):
     c1, c2, c3 = st.columns(3)
     c1.selectbox("Strategy", STRATEGIES.names(), key="branch_strategy")
-    c2.slider("Hybrid alpha", 0.0, 1.0, 0.5, 0.05, key="branch_alpha")
+    with c2:
+        option_widgets("branch_", [st.session_state["branch_strategy"]], with_defaults=True)
     c3.number_input("Batch size", 1, 200, value=config.batch_size, key="branch_batch")
     st.button(f"Branch from round {r}", key="branch", on_click=_branch, args=(r,), disabled=r == 0,
               help="The original run is kept; the branch appears under 'Run shown'. "

@@ -1,12 +1,14 @@
-"""Learn: a guided, classroom-sized tour of active learning, query-by-committee and the six strategies, with live
+"""Learn: a guided, classroom-sized tour of active learning, query-by-committee and the strategies, with live
 figures from a bundled pool. Computation lives in ``alcore.lessons`` (cached by ``ui.learn_cache``)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from alcore.lessons import LESSON_STRATEGIES, disagreement_bins, pick_summary
+from alcore.lessons import disagreement_bins, lesson_config, lesson_strategies, pick_summary
 from alcore.paths import BUNDLED_SYSTEMS
+from alcore.strategies import STRATEGIES
+from alcore.units import units_for
 from ui.datasets import dataset_names, structure_map
 from ui.entry import through_app
 from ui.errors import user_errors
@@ -19,38 +21,21 @@ from ui.figures.learn import (
     picks_grid_figure,
 )
 from ui.learn_cache import lesson_curves, lesson_picks, lesson_problem, lesson_snapshot
+from ui.strategy_options import option_settings, option_widgets, params_for
 from ui.urlstate import Setting, publish, restore
 
 through_app()
 
-STRATEGY_TEXT = {
-    "random": "Draw 15 structures from the pool at random, like names from a hat. It costs nothing and knows "
-    "nothing: it is the **baseline** every clever strategy must beat to be worth using.",
-    "uncertainty": "Take the 15 structures the five models **disagree about most** (largest standard deviation). "
-    "It asks exactly where the committee is unsure. Its weakness: similar structures are unsure together, so the "
-    "batch can bunch up in one corner and teach the model the same lesson 15 times.",
-    "diversity": "Ignore the committee and **cover the map**. Split the pool into 15 groups of similar structures "
-    "(k-means clustering with k = 15). Then, largest group first, take from each group the structure *farthest* "
-    "from everything already labelled or already picked (farthest-point refinement), updating distances after each "
-    "pick. One structure from every region.",
-    "hybrid": "A mix with a dial, **α**. Each structure scores α × disagreement + (1 − α) × distance to the nearest "
-    "labelled-or-picked structure (both scaled to 0..1). The best is picked, distances are updated, and the next "
-    "pick is scored again, so the batch does not bunch up. α = 1 is pure uncertainty, α = 0 is kcenter.",
-    "kcenter": "**Farthest first.** Each pick is the structure farthest from everything labelled so far and "
-    "everything picked earlier in this batch, like placing new weather stations as far as possible from the "
-    "existing ones. Also called core-set selection.",
-    "cluster_uncertainty": "Diversity and uncertainty together: split the pool into 15 groups with k-means (as "
-    "diversity does), then take from each group the structure the committee **disagrees about most**.",
-}
-
 DATASETS = [name for name in BUNDLED_SYSTEMS if name in dataset_names()]
+STRATEGY_NAMES = lesson_strategies()  # every strategy whose spec has a lesson text
 SETTINGS = [
     Setting("learn_dataset", "Si" if "Si" in DATASETS else DATASETS[0], str, options=DATASETS),
     Setting("learn_seed", 0, int, bounds=(0, 999)),
-    Setting("learn_alpha", 0.5, float, bounds=(0.0, 1.0)),
-    Setting("learn_strategy", "uncertainty", str, options=LESSON_STRATEGIES),
-    Setting("learn_rival", "diversity", str, options=LESSON_STRATEGIES[1:]),
+    Setting("learn_strategy", "uncertainty", str, options=STRATEGY_NAMES),
+    Setting("learn_rival", "diversity", str, options=STRATEGY_NAMES[1:]),
 ]
+RESERVED = [s.key for s in SETTINGS]
+SETTINGS += option_settings("learn_", RESERVED)  # the strategies' options (``learn_alpha``...), from their specs
 restore(SETTINGS)
 
 st.title("Learn: how active learning chooses what to compute")
@@ -63,6 +48,7 @@ with st.sidebar:
                     help="Which 30 structures are labelled at the start. Change it to see another classroom example.")
 
 dataset, seed = st.session_state["learn_dataset"], int(st.session_state["learn_seed"])
+units = units_for(lesson_config(dataset, seed).target)
 
 st.markdown(
     f"""
@@ -95,9 +81,9 @@ probably wrong. That disagreement is the signal many strategies use.
 """
     )
     left, right = st.columns(2)
-    left.plotly_chart(members_vs_truth_figure(snapshot), key="learn_members_chart")
-    right.plotly_chart(disagreement_vs_error_figure(snapshot, disagreement_bins(snapshot.test_std, snapshot.abs_error)),
-                       key="learn_disagreement_chart")
+    left.plotly_chart(members_vs_truth_figure(snapshot, units), key="learn_members_chart")
+    right.plotly_chart(disagreement_vs_error_figure(snapshot, disagreement_bins(snapshot.test_std, snapshot.abs_error),
+                                                    units), key="learn_disagreement_chart")
     st.caption(
         f"Left: each colour is one model; a grey bar joins the 5 predictions for one test structure. Right: each dot "
         f"is a test structure; the black line is the average error of structures with similar disagreement. "
@@ -117,18 +103,18 @@ labelled structures, colours are the committee's disagreement on the unlabelled 
     if status.embedding is None:
         st.info(f"The structure map is not ready: {status.message}")
     else:
-        st.plotly_chart(disagreement_map_figure(status.embedding, snapshot), key="learn_map_chart")
+        st.plotly_chart(disagreement_map_figure(status.embedding, snapshot, units), key="learn_map_chart")
 
     st.markdown(
-        """
-### 4. Six ways to pick the next 15
+        f"""
+### 4. {len(STRATEGY_NAMES)} ways to pick the next 15
 Every strategy looks at the same committee and the same pool. Some follow the **disagreement**, some spread out to
-**cover** the map, some do both. Move the α slider to change the hybrid strategy.
+**cover** the map, some do both. The controls below change the strategies' options.
 """
     )
-    st.slider("Hybrid α: weight on disagreement (1 − α on distance)", 0.0, 1.0, step=0.1, key="learn_alpha")
-    alpha = float(st.session_state["learn_alpha"])
-    picks = lesson_picks(dataset, seed, alpha, problem)
+    option_widgets("learn_", STRATEGY_NAMES, RESERVED)
+    params = {name: params_for(st.session_state, "learn_", name, RESERVED) for name in STRATEGY_NAMES}
+    picks = lesson_picks(dataset, seed, params, problem)
     if status.embedding is not None:
         st.plotly_chart(picks_grid_figure(status.embedding, snapshot, picks), key="learn_picks_chart")
     summary = pick_summary(problem, snapshot, picks).rename(columns={
@@ -141,9 +127,9 @@ Every strategy looks at the same committee and the same pool. Some follow the **
                "farther apart (nearest-neighbour distance in descriptor space) than random picks.")
 
     st.markdown("### 5. One strategy up close")
-    st.radio("Strategy", LESSON_STRATEGIES, horizontal=True, key="learn_strategy")
+    st.radio("Strategy", STRATEGY_NAMES, horizontal=True, key="learn_strategy")
     focus = st.session_state["learn_strategy"]
-    st.markdown(STRATEGY_TEXT[focus])
+    st.markdown(STRATEGIES.spec(focus).lesson)
     if status.embedding is not None:
         st.plotly_chart(pick_order_figure(status.embedding, snapshot, picks[focus], focus), key="learn_order_chart")
 
@@ -156,9 +142,9 @@ labelled structures: lower is better, and a curve that drops faster saves expens
 the Compare page runs the full experiment.
 """
     )
-    st.selectbox("Compare random with", LESSON_STRATEGIES[1:], key="learn_rival")
+    st.selectbox("Compare random with", STRATEGY_NAMES[1:], key="learn_rival")
     rival = st.session_state["learn_rival"]
-    st.plotly_chart(learning_curve_figure(lesson_curves(dataset, seed, rival, problem)), key="learn_curve_chart")
+    st.plotly_chart(learning_curve_figure(lesson_curves(dataset, seed, rival, problem), units), key="learn_curve_chart")
 
 st.markdown("### 7. Try it yourself")
 links = st.columns(2)

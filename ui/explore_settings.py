@@ -1,10 +1,12 @@
-"""The Explore page's settings (all in the URL) and the RunConfig they describe."""
+"""The Explore page's settings (all in the URL) and the RunConfig they describe. Strategy options come from the
+strategies' specs (``ui.strategy_options``), keyed by the option's own name (``?alpha=0.3``)."""
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
 from alcore.config import RunConfig
+from ui.strategy_options import option_settings, params_for
 from ui.urlstate import Setting
 
 HIDDEN = ["32", "64,64", "128,128", "128,64", "256,128,64"]
@@ -24,7 +26,7 @@ def run_settings(targets: list[str], descriptors: list[str], strategies: list[st
         Setting("target", target, str, options=targets),
         Setting("descriptor", DEFAULT.descriptor, str, options=descriptors),
         Setting("strategy", "diversity", str, options=strategies),
-        Setting("alpha", 0.5, float, bounds=(0.0, 1.0)),
+        *option_settings("", RESERVED),
         Setting("n_initial", DEFAULT.n_initial, int, bounds=(2, 500)),
         Setting("batch_size", DEFAULT.batch_size, int, bounds=(1, 200)),
         Setting("budget", DEFAULT.budget, int, bounds=(3, 100_000)),
@@ -34,6 +36,13 @@ def run_settings(targets: list[str], descriptors: list[str], strategies: list[st
         Setting("lr", 0.01, float, options=LEARNING_RATES),
         Setting("seed", DEFAULT.seed, int, bounds=(0, 1_000_000)),
     ]
+
+
+RESERVED = ("dataset", "target", "descriptor", "strategy", "n_initial", "batch_size", "budget", "members", "epochs",
+            "hidden", "lr", "seed", "colour_by", "show_test", "show_random", "show_baseline", "n_rounds",
+            "autoplay_seconds", "autoplay", "round", "step", "run_n", "reset", "explore", "explore_run", "inspect_pick",
+            "inspect_index", "map", "map_start", "map_loading", "branch", "branch_strategy", "branch_batch",
+            "curve", "parity", "std_hist", "std_error", "calibration")  # Explore keys an option must not take over
 
 
 def view_settings() -> list[Setting]:
@@ -56,7 +65,7 @@ def build_config(values: Mapping[str, Any]) -> RunConfig:
         target=values["target"],
         descriptor=values["descriptor"],
         strategy=strategy,
-        strategy_params={"alpha": float(values["alpha"])} if strategy == "hybrid" else {},
+        strategy_params=params_for(values, "", strategy, RESERVED),
         committee_params={
             "n_members": int(values["members"]),
             "hidden": [int(w) for w in values["hidden"].split(",")],

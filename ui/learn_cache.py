@@ -14,7 +14,6 @@ import streamlit as st
 
 from alcore.comparison.grid import RunResult
 from alcore.lessons import (
-    LESSON_STRATEGIES,
     CommitteeSnapshot,
     committee_snapshot,
     learning_curves,
@@ -37,10 +36,17 @@ def lesson_snapshot(dataset: str, seed: int, _problem: Problem) -> CommitteeSnap
         return committee_snapshot(_problem, lesson_config(dataset, seed))
 
 
+def lesson_picks(dataset: str, seed: int, strategy_params: dict[str, dict], problem: Problem) -> dict[str, np.ndarray]:
+    """Every lesson strategy's next batch with its options (``strategy_params[name]``), cached per option values."""
+    frozen = tuple((s, tuple(sorted(p.items()))) for s, p in sorted(strategy_params.items()))
+    return _lesson_picks(dataset, seed, frozen, problem)
+
+
 @st.cache_resource(show_spinner="Asking each strategy for its next batch…", max_entries=64)
-def lesson_picks(dataset: str, seed: int, alpha: float, _problem: Problem) -> dict[str, np.ndarray]:
+def _lesson_picks(dataset: str, seed: int, options: tuple, _problem: Problem) -> dict[str, np.ndarray]:
     snapshot = lesson_snapshot(dataset, seed, _problem)
-    return strategy_picks(_problem, snapshot, lesson_config(dataset, seed), LESSON_STRATEGIES, alpha=alpha)
+    params = {s: dict(p) for s, p in options}
+    return strategy_picks(_problem, snapshot, lesson_config(dataset, seed), strategy_params=params)
 
 
 @st.cache_resource(show_spinner="Running 4 rounds of each strategy from 3 starting sets…", max_entries=32)

@@ -20,7 +20,7 @@ IGNORED = "_ignored_url_values"  # setting key -> (warning, value used instead)
 @dataclass(frozen=True)
 class Setting:
     """One URL-backed widget value. ``options`` for choices (a list for multiselect when ``multi``), ``bounds`` for
-    numbers; ``kind`` is one of str, int, float, bool."""
+    numbers; ``kind`` is one of str, int, float, bool. ``optional``: None is a value too (empty in the URL)."""
 
     key: str
     default: Any
@@ -28,6 +28,7 @@ class Setting:
     options: Sequence[Any] | None = None
     bounds: tuple[float, float] | None = None
     multi: bool = False
+    optional: bool = False
 
     def parse(self, text: str | list[str]) -> Any:
         """The value for URL text; raises ValueError with a reason when it is not acceptable."""
@@ -38,6 +39,8 @@ class Setting:
         return self._one(text if isinstance(text, str) else text[-1])
 
     def _one(self, text: str) -> Any:
+        if self.optional and text.strip().lower() in ("", "none"):
+            return None
         if self.kind is bool:
             if text.lower() not in ("true", "false", "1", "0"):
                 raise ValueError(f"expected true or false, got {text!r}")
@@ -53,6 +56,8 @@ class Setting:
     def format(self, value: Any) -> str:
         if self.multi:
             return ",".join(str(v) for v in value)
+        if value is None and self.optional:
+            return ""
         return str(value).lower() if self.kind is bool else str(value)
 
     def valid(self, value: Any) -> bool:

@@ -105,10 +105,13 @@ class ComparisonRequest:
         """One line for people: what was compared, on what, with which protocol."""
         b = self.base
         committee = ", ".join(f"{k} {v}" for k, v in b.committee_params.items())
+        options = "; ".join(f"{s} " + ", ".join(f"{k}={v}" for k, v in p.items())
+                            for s, p in self.strategy_params.items() if p)
         return (
             f"{b.dataset} · {b.target} · {b.descriptor} · "
             f"{len(self.strategies)} strategies x {len(self.seeds)} seeds · "
             f"budget {b.budget} ({b.n_initial} initial + {b.batch_size}/round) · {b.committee} committee ({committee})"
+            + (f" · options: {options}" if options else "")
         )
 
     def key(self) -> str:

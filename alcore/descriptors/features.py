@@ -201,8 +201,6 @@ def compute_features(
 def describe_descriptors() -> list[dict[str, Any]]:
     """Name, default params and a one-line description of every registered family (for the CLI and the app)."""
     rows = []
-    for name in DESCRIPTORS:
-        cls = DESCRIPTORS.get(name)
-        doc = (inspect.getdoc(cls) or "").strip().splitlines()
-        rows.append({"name": name, "params": cls().params(), "description": doc[0] if doc else ""})
+    for spec in DESCRIPTORS.specs():
+        rows.append({"name": spec.name, "params": DESCRIPTORS.get(spec.name)().params(), "description": spec.summary})
     return rows

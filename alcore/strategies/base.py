@@ -3,7 +3,9 @@
 A strategy is a pure function ``f(view: PoolView, n: int, rng: np.random.Generator, **options) -> np.ndarray`` that
 returns ``n`` unique positions into the pool (``0 <= i < len(view.X_pool)``). Positions, not dataset indices: the loop
 maps them back. Because the labelled set is passed separately (``X_labelled``), a strategy can never pick a labelled
-structure. Register with ``@STRATEGIES.register("name")``.
+structure. Register with ``@STRATEGIES.register("name", display_name=..., colour=..., rule=..., lesson=...,
+options={"alpha": Option(low=0, high=1)})``: options are the function's keyword-only parameters, and the CLI, the app
+pages and the docs are built from that spec (``alcore.registry.PluginSpec``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class PoolView:
     std: np.ndarray  # (n_pool,) committee standard deviation on the pool
     X_pool: np.ndarray  # (n_pool, d) standardised descriptors
     X_labelled: np.ndarray  # (n_labelled, d)
+    y_labelled: np.ndarray | None = None  # (n_labelled,) the labels, for strategies that compare predictions with them
 
     @property
     def n_pool(self) -> int:
@@ -61,6 +64,7 @@ def select(name: str, view: PoolView, n: int, rng: np.random.Generator, **option
     if n > view.n_pool:
         raise ValueError(f"asked for {n} structures but the pool holds only {view.n_pool}")
     strategy = STRATEGIES.get(name)
+    options = STRATEGIES.spec(name).check_options(options)  # unknown names and out-of-bounds values fail here
     # One BLAS thread: the distance products here are small, and multi-threaded OpenBLAS leaves its workers
     # spinning after the call, which slowed the committee fit that follows by ~60 % (0.12 s -> 0.20 s, 2 cores).
     with one_blas_thread():

@@ -49,3 +49,9 @@ def clusters_largest_first(labels: np.ndarray, k: int) -> list[np.ndarray]:
     order = np.argsort(labels, kind="stable")
     groups = np.split(order, np.cumsum(sizes)[:-1])
     return [groups[c] for c in np.argsort(-sizes, kind="stable") if sizes[c] > 0]
+
+
+def cluster_visits(clusters: list[np.ndarray], k: int, n: int) -> list[np.ndarray]:
+    """The clusters a cluster-based strategy visits, one pick per visit: the list (largest first) repeated
+    ⌈n / k⌉ times, cut to ``n`` visits. k = n: each cluster once; k < n: round-robin; k > n: the ``n`` largest."""
+    return (clusters * -(-n // k))[:n]

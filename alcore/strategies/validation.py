@@ -39,3 +39,14 @@ def checked_fraction(name: str, value: float) -> float:
     if not 0.0 <= value <= 1.0:
         raise ValueError(f"option {name} must be in [0, 1], got {value}")
     return value
+
+
+def checked_clusters(k: int | None, n: int, n_pool: int) -> int:
+    """The cluster count: ``n`` (the batch size) when ``k`` is None, else an integer in 1..n_pool."""
+    if k is None:
+        return n
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise ValueError(f"option k must be an integer or None, got {k!r}")
+    if not 1 <= k <= n_pool:
+        raise ValueError(f"option k must be between 1 and the pool size {n_pool}, got {k}")
+    return int(k)

@@ -24,7 +24,6 @@ Every mistake is reported as a ``GridError`` naming the file and the key, before
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import itertools
 import tomllib
 from dataclasses import dataclass
@@ -225,8 +224,7 @@ def _per_name(doc: Mapping[str, Any], table: str, names: tuple[str, ...], source
         from alcore.strategies import STRATEGIES
 
         for name, params in entries.items():
-            # a strategy is called as strategy(view, n, rng, **options): its other parameters are the options
-            known = list(inspect.signature(STRATEGIES.get(name)).parameters)[3:]
+            known = STRATEGIES.spec(name).option_names()
             unknown = sorted(set(params) - set(known))
             if unknown:
                 raise GridError(source, f"{table}.{name}", f"no option(s) {unknown}; known: {known or 'none'}")

@@ -4,6 +4,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from ui.explore_charts import EXPLORE_CHARTS
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 FAST = {"dataset": "Si", "epochs": "20", "members": "3", "budget": "90"}
 
@@ -25,7 +27,7 @@ def test_first_load_trains_round_zero_and_draws_every_view():
     assert [r.n_labels for r in state.rounds] == [30]
     assert state.config.dataset == "Si" and state.config.committee_params["epochs"] == 20
     assert at.metric[0].label == "Labels used" and at.metric[0].value == "30"
-    assert len(at.get("plotly_chart")) == 6  # map, curve, parity, std histogram, std vs error, calibration
+    assert len(at.get("plotly_chart")) == 1 + len(EXPLORE_CHARTS)  # the map and every registered round chart
 
 
 def test_step_run_n_scrub_and_reset():

@@ -10,6 +10,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from alcore.lessons import lesson_strategies
+from alcore.strategies import STRATEGIES
+
 APP = Path(__file__).resolve().parents[2] / "app.py"
 CHART_KEYS = ("members", "disagreement", "map", "picks", "order", "curve")
 
@@ -52,8 +55,7 @@ def test_learn_page_draws_every_figure(learn_page):
     assert at.session_state["learn_dataset"] == "Si"
     assert at.session_state["learn_alpha"] == 0.5
     table = at.dataframe[0].value
-    assert table["strategy"].tolist() == ["random", "uncertainty", "diversity", "hybrid", "kcenter",
-                                          "cluster_uncertainty"]
+    assert table["strategy"].tolist() == lesson_strategies() == STRATEGIES.names()
     figures = _figures(at)
     assert "Spearman" in figures[1]["layout"]["title"]["text"]
     assert all(len(_picks_of(figures[3], s)) == 15 for s in table["strategy"])

@@ -9,6 +9,8 @@ import numpy as np
 from ase.build import bulk
 from streamlit.testing.v1 import AppTest
 
+from ui.explore_charts import EXPLORE_CHARTS
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
@@ -50,4 +52,4 @@ def test_upload_then_explore_it_with_a_background_map():
         at.run()
         assert not at.exception
     assert not any("PCA projection" in i.value for i in at.info), "the UMAP map never arrived"
-    assert len(at.get("plotly_chart")) == 6
+    assert len(at.get("plotly_chart")) == 1 + len(EXPLORE_CHARTS)  # the map and every registered round chart

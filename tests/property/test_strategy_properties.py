@@ -27,7 +27,8 @@ def pools(draw):
         std = g.integers(0, 3, size=n_pool).astype(np.float64)
     else:
         X_pool, X_labelled, std = g.normal(size=(n_pool, d)), g.normal(size=(n_labelled, d)), g.random(n_pool)
-    view = PoolView(mean=np.zeros(n_pool), std=std, X_pool=X_pool, X_labelled=X_labelled)
+    view = PoolView(mean=g.normal(size=n_pool), std=std, X_pool=X_pool, X_labelled=X_labelled,
+                    y_labelled=g.normal(size=n_labelled))
     return view, n, draw(st.integers(0, 2**32 - 1)), lattice
 
 
@@ -53,3 +54,17 @@ def test_distance_strategies_ignore_a_global_translation(case, name, shift):
     np.testing.assert_array_equal(
         select(name, view, n, np.random.default_rng(seed)), select(name, moved, n, np.random.default_rng(seed))
     )
+
+
+CLUSTERED = [s.name for s in STRATEGIES.specs() if "k" in s.option_names()]
+
+
+@SETTINGS
+@given(case=pools(), name=st.sampled_from(CLUSTERED), k_fraction=st.floats(0, 1))
+def test_any_cluster_count_keeps_the_contract(case, name, k_fraction):
+    view, n, seed, _ = case
+    k = 1 + int(k_fraction * (view.n_pool - 1))
+    picked = select(name, view, n, np.random.default_rng(seed), k=k)
+    assert picked.shape == (n,) and len(np.unique(picked)) == n
+    assert 0 <= picked.min() and picked.max() < view.n_pool
+    np.testing.assert_array_equal(picked, select(name, view, n, np.random.default_rng(seed), k=k))

@@ -6,15 +6,16 @@ import numpy as np
 import pytest
 
 from alcore.lessons import (
-    LESSON_STRATEGIES,
     committee_snapshot,
     disagreement_bins,
     learning_curves,
     lesson_config,
+    lesson_strategies,
     pick_summary,
     strategy_picks,
 )
 from alcore.loop import start, step
+from alcore.strategies import STRATEGIES
 from tests.synthetic import synthetic_problem
 from ui.figures.learn import (
     disagreement_map_figure,
@@ -64,12 +65,13 @@ def test_disagreement_and_error_are_consistent(lesson):
     assert -1.0 <= snap.spearman <= 1.0
 
 
-@pytest.mark.parametrize("name", LESSON_STRATEGIES)
-def test_picks_are_what_the_loop_selects_first(lesson, name):
+@pytest.mark.parametrize("name", lesson_strategies())
+@pytest.mark.parametrize("options", ["default", "changed"])
+def test_picks_are_what_the_loop_selects_first(lesson, name, options):
     config, problem, snap = lesson
-    alpha = 0.3
-    picks = strategy_picks(problem, snap, config, [name], alpha=alpha)
-    params = {"alpha": alpha} if name == "hybrid" else {}
+    spec = STRATEGIES.spec(name)
+    params = {o.name: o.example() for o in spec.options} if options == "changed" else {}
+    picks = strategy_picks(problem, snap, config, [name], strategy_params={name: params})
     selected = step(start(config.replace(strategy=name, strategy_params=params), problem)).rounds[0].selected
     np.testing.assert_array_equal(picks[name], selected)
     assert len(picks[name]) == config.batch_size and set(picks[name]) <= set(snap.pool)
@@ -77,8 +79,8 @@ def test_picks_are_what_the_loop_selects_first(lesson, name):
 
 def test_hybrid_alpha_moves_between_kcenter_and_uncertainty(lesson):
     config, problem, snap = lesson
-    at_one = strategy_picks(problem, snap, config, ["hybrid", "uncertainty"], alpha=1.0)
-    at_zero = strategy_picks(problem, snap, config, ["hybrid", "kcenter"], alpha=0.0)
+    at_one = strategy_picks(problem, snap, config, ["hybrid", "uncertainty"], strategy_params={"hybrid": {"alpha": 1}})
+    at_zero = strategy_picks(problem, snap, config, ["hybrid", "kcenter"], strategy_params={"hybrid": {"alpha": 0}})
     assert set(at_one["hybrid"]) == set(at_one["uncertainty"])
     assert set(at_zero["hybrid"]) == set(at_zero["kcenter"])
     assert set(at_one["hybrid"]) != set(at_zero["hybrid"])
@@ -94,7 +96,7 @@ def test_pick_summary_shows_uncertainty_chasing_disagreement(lesson):
     config, problem, snap = lesson
     picks = strategy_picks(problem, snap, config)
     table = pick_summary(problem, snap, picks).set_index("strategy")
-    assert list(table.index) == list(LESSON_STRATEGIES)
+    assert list(table.index) == lesson_strategies() == STRATEGIES.names()  # every spec has a lesson
     assert table.loc["random", "spread"] == pytest.approx(1.0)
     assert table.loc["uncertainty", "disagreement"] > table.loc["random", "disagreement"]
     assert table.loc["uncertainty", "disagreement"] == table["disagreement"].max()

@@ -5,11 +5,12 @@ import pytest
 
 from alcore.config import RunConfig
 from alcore.loop import Problem, n_rounds, run, start, step
+from alcore.strategies import STRATEGIES
 from tests.synthetic import FAST_COMMITTEE
 from tests.synthetic import synthetic_problem as _problem
 
 
-@pytest.mark.parametrize("strategy", ["random", "uncertainty", "diversity", "hybrid", "kcenter", "cluster_uncertainty"])
+@pytest.mark.parametrize("strategy", STRATEGIES.names())
 def test_rounds_grow_by_batch_and_never_reuse_structures(strategy):
     config, problem = _problem(strategy=strategy)
     state = run(config, problem)

@@ -23,7 +23,9 @@ def make_view(X_pool, X_labelled=None, std=None) -> PoolView:
         X_labelled = np.empty((0, X_pool.shape[1]))
     if std is None:
         std = np.ones(len(X_pool))
-    return PoolView(mean=np.zeros(len(X_pool)), std=np.asarray(std, float), X_pool=X_pool, X_labelled=X_labelled)
+    y_labelled = np.linspace(-1.0, 1.0, len(X_labelled))  # labels for strategies that compare predictions with them
+    return PoolView(mean=np.zeros(len(X_pool)), std=np.asarray(std, float), X_pool=X_pool, X_labelled=X_labelled,
+                    y_labelled=y_labelled)
 
 
 def random_view(seed: int = 0, n_pool: int = 120, d: int = 4, n_labelled: int = 10) -> PoolView:
@@ -39,8 +41,8 @@ def blobs(n_blobs: int, per_blob: int, d: int = 3, seed: int = 0, spread: float 
     return centres[blob] + spread * g.normal(size=(len(blob), d)), blob
 
 
-def test_registry_lists_every_strategy_in_order():
-    assert NAMES == ["random", "uncertainty", "diversity", "hybrid", "kcenter", "cluster_uncertainty"]
+def test_registry_lists_the_built_in_strategies_first_in_order():
+    assert NAMES[:6] == ["random", "uncertainty", "diversity", "hybrid", "kcenter", "cluster_uncertainty"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -239,3 +241,47 @@ def test_kmeans_minibatch_path_recovers_blobs():
     labels, centres = kmeans(X.astype(np.float32), 3, np.random.default_rng(0), minibatch_above=10)
     assert centres.shape == (3, 3)
     assert len({(b, lab) for b, lab in zip(blob, labels, strict=True)}) == 3
+
+
+CLUSTERED = [s.name for s in STRATEGIES.specs() if "k" in s.option_names()]
+rng = np.random.default_rng
+
+
+def test_diversity_type_strategies_expose_k():
+    assert {"diversity", "cluster_uncertainty"} <= set(CLUSTERED)
+
+
+@pytest.mark.parametrize("name", CLUSTERED)
+def test_k_none_is_the_batch_size(name):
+    view = random_view(seed=2)
+    np.testing.assert_array_equal(select(name, view, 7, rng(5)), select(name, view, 7, rng(5), k=7))
+    np.testing.assert_array_equal(select(name, view, 7, rng(5)), select(name, view, 7, rng(5), k=None))
+
+
+@pytest.mark.parametrize("name", CLUSTERED)
+def test_fewer_clusters_than_picks_go_round_robin(name):
+    X, blob = blobs(3, 20, seed=1)
+    std = np.random.default_rng(0).random(len(X))
+    picked = select(name, make_view(X, std=std), 6, rng(0), k=3)
+    assert sorted(np.bincount(blob[picked], minlength=3).tolist()) == [2, 2, 2]
+    if name == "cluster_uncertainty":  # each visit takes the cluster's most uncertain member not yet picked
+        for b in range(3):
+            members = np.flatnonzero(blob == b)
+            assert set(picked[blob[picked] == b]) == set(members[np.argsort(-std[members])[:2]])
+
+
+@pytest.mark.parametrize("name", CLUSTERED)
+def test_more_clusters_than_picks_use_the_largest(name):
+    X, blob = blobs(4, 1, d=4, seed=2)
+    sizes = [30, 20, 10, 5]
+    X = np.concatenate([X[b] + 0.1 * np.random.default_rng(b).normal(size=(s, 4)) for b, s in enumerate(sizes)])
+    blob = np.repeat(np.arange(4), sizes)
+    picked = select(name, make_view(X), 2, rng(0), k=4)
+    assert sorted(blob[picked].tolist()) == [0, 1]
+
+
+@pytest.mark.parametrize("name", CLUSTERED)
+@pytest.mark.parametrize("k", [0, -1, True, 2.5, "3", 121])
+def test_k_must_be_a_cluster_count_the_pool_can_hold(name, k):
+    with pytest.raises(ValueError, match="option k must be"):
+        select(name, random_view(), 3, rng(0), k=k)

@@ -11,9 +11,10 @@ import plotly.graph_objects as go
 
 from alcore.explain import Calibration
 from alcore.loop import RoundRecord, RunState
+from alcore.units import Units, units_for
 from ui.figures.style import ROLE_COLOURS, figure, strategy_colour
 
-MEV = 1000.0  # energies are stored in eV/atom; errors read better in meV/atom
+ENERGY = units_for("energy_per_atom")  # the default: errors in meV/atom, values in eV/atom
 COLOUR_BY = {
     "role": "role (labelled / selected / pool)",
     "std": "committee std",
@@ -21,10 +22,13 @@ COLOUR_BY = {
     "target": "target value",
     "labelled_in_round": "round labelled in",
 }
-HOVER = (
-    "<b>%{customdata[1]}</b> (%{customdata[2]})<br>id %{customdata[3]}<br>%{customdata[4]}<br>"
-    "target %{customdata[5]:.3f} eV/atom<br>std %{customdata[6]:.1f} meV/atom<extra></extra>"
-)
+
+
+def hover(units: Units) -> str:
+    return ("<b>%{customdata[1]}</b> (%{customdata[2]})<br>id %{customdata[3]}<br>%{customdata[4]}<br>"
+            f"target %{{customdata[5]:.3f}} {units.value}<br>std %{{customdata[6]:.1f}} {units.error}<extra></extra>")
+
+
 ROLE_STYLE = {  # drawing order: background first
     "test": dict(size=5, symbol="diamond", opacity=0.5),
     "pool": dict(size=5, opacity=0.45),
@@ -33,7 +37,7 @@ ROLE_STYLE = {  # drawing order: background first
 }
 
 
-def _custom(frame: pd.DataFrame) -> np.ndarray:
+def _custom(frame: pd.DataFrame, units: Units) -> np.ndarray:
     """Hover data per point, rounded below what the hover shows: the browser parses every digit of every point on
     each redraw."""
     return np.column_stack(
@@ -44,7 +48,7 @@ def _custom(frame: pd.DataFrame) -> np.ndarray:
             frame["id"],
             frame["kind"],
             frame["target"].round(4),
-            (frame["std"] * MEV).round(2),
+            (frame["std"] * units.scale).round(2),
         ]
     )
 
@@ -62,6 +66,7 @@ def structure_map(
     highlight: int | None = None,
     title: str | None = None,
     axis: str = "UMAP",
+    units: Units = ENERGY,
 ) -> go.Figure:
     """The 2-D descriptor map: pool grey, labelled blue, this round's picks as large stars; ``colour_by`` other than
     ``role`` colours every point by that column. Each point's dataset index is ``customdata[0]`` (for clicks)."""
@@ -72,17 +77,18 @@ def structure_map(
             part = shown[shown.role == role]
             if len(part):
                 traces.append(go.Scatter(
-                    **_xy(part), mode="markers", name=f"{role} ({len(part)})", customdata=_custom(part),
-                    hovertemplate=HOVER, marker=dict(color=ROLE_COLOURS[role], **style),
+                    **_xy(part), mode="markers", name=f"{role} ({len(part)})", customdata=_custom(part, units),
+                    hovertemplate=hover(units), marker=dict(color=ROLE_COLOURS[role], **style),
                     unselected=dict(marker=dict(opacity=style.get("opacity", 1.0))),  # a click must not fade the map
                 ))
     else:
         values = shown[colour_by].to_numpy(dtype=float)
         if colour_by in ("std", "abs_error"):
-            values = values * MEV
-        label = COLOUR_BY.get(colour_by, colour_by) + (" (meV/atom)" if colour_by in ("std", "abs_error") else "")
+            values = values * units.scale
+        label = COLOUR_BY.get(colour_by, colour_by) + (f" ({units.error})" if colour_by in ("std", "abs_error") else "")
         traces.append(go.Scatter(
-            **_xy(shown), mode="markers", name="structures", customdata=_custom(shown), hovertemplate=HOVER,
+            **_xy(shown), mode="markers", name="structures", customdata=_custom(shown, units),
+            hovertemplate=hover(units),
             marker=dict(size=np.where(shown.role == "selected", 13, 6), color=values, colorscale="Viridis",
                         showscale=True, colorbar=dict(title=label, thickness=12), opacity=0.85),
             unselected=dict(marker=dict(opacity=0.85)),
@@ -156,38 +162,39 @@ def start_map_image(frame: pd.DataFrame, title: str, axis: str = "UMAP") -> str:
     return f"![{alt}](data:image/svg+xml;base64,{data})"
 
 
-def std_histogram(current: RoundRecord, previous: RoundRecord | None) -> go.Figure:
+def std_histogram(current: RoundRecord, previous: RoundRecord | None, units: Units = ENERGY) -> go.Figure:
     """Committee std over the pool, this round vs the previous one: does labelling shrink the disagreement?"""
+    scale = units.scale
     traces = []
     if previous is not None:
-        traces.append(go.Histogram(x=previous.pool_std * MEV, name=f"round {previous.round}", opacity=0.5,
+        traces.append(go.Histogram(x=previous.pool_std * scale, name=f"round {previous.round}", opacity=0.5,
                                    marker_color="#9e9e9e", nbinsx=40))
-    traces.append(go.Histogram(x=current.pool_std * MEV, name=f"round {current.round}", opacity=0.7,
+    traces.append(go.Histogram(x=current.pool_std * scale, name=f"round {current.round}", opacity=0.7,
                                marker_color=ROLE_COLOURS["labelled"], nbinsx=40))
-    upper = float(np.percentile(current.pool_std, 99)) * MEV * 1.2 if len(current.pool_std) else 1.0
-    beyond = int(np.sum(current.pool_std * MEV > upper))
-    layout = dict(barmode="overlay", xaxis=dict(title="committee std on the pool (meV/atom)", range=[0, upper]),
+    upper = float(np.percentile(current.pool_std, 99)) * scale * 1.2 if len(current.pool_std) else 1.0
+    beyond = int(np.sum(current.pool_std * scale > upper))
+    layout = dict(barmode="overlay", xaxis=dict(title=f"committee std on the pool ({units.error})", range=[0, upper]),
                   yaxis=dict(title="structures"))
     note = f"{beyond} structures beyond the axis" if beyond else "this round vs the previous one"
     return figure(traces, layout, "Pool uncertainty", height=360, subtitle=note, width=320)
 
 
-def std_vs_error(record: RoundRecord, y_test: np.ndarray) -> go.Figure:
+def std_vs_error(record: RoundRecord, y_test: np.ndarray, units: Units = ENERGY) -> go.Figure:
     """Std against absolute error on the test split; the Spearman correlation says whether std ranks errors."""
-    error = np.abs(record.test_mean - y_test) * MEV
+    error = np.abs(record.test_mean - y_test) * units.scale
     trace = go.Scatter(
-        x=record.test_std * MEV, y=error, mode="markers", marker=dict(size=5, opacity=0.6, color="#1f77b4"),
+        x=record.test_std * units.scale, y=error, mode="markers", marker=dict(size=5, opacity=0.6, color="#1f77b4"),
         hovertemplate="std %{x:.1f}<br>|error| %{y:.1f}<extra></extra>", name="test structures",
     )
-    layout = dict(xaxis=dict(title="committee std (meV/atom)", type="log"),
-                  yaxis=dict(title="|error| (meV/atom)", type="log"))
+    layout = dict(xaxis=dict(title=f"committee std ({units.error})", type="log"),
+                  yaxis=dict(title=f"|error| ({units.error})", type="log"))
     return figure([trace], layout, "Std vs error (test split)", height=360,
                   subtitle=f"Spearman ρ = {record.spearman:.2f}", width=320)
 
 
-def calibration_plot(cal: Calibration) -> go.Figure:
+def calibration_plot(cal: Calibration, units: Units = ENERGY) -> go.Figure:
     """Observed RMSE against the RMS std per std bin; the diagonal is a perfectly calibrated committee."""
-    expected, observed = cal.bin_rms_std * MEV, cal.bin_rmse * MEV
+    expected, observed = cal.bin_rms_std * units.scale, cal.bin_rmse * units.scale
     top = float(max(expected.max(), observed.max())) * 1.1 if len(expected) else 1.0
     traces = [
         go.Scatter(x=[0, top], y=[0, top], mode="lines", name="calibrated", line=dict(dash="dot", color="#7f7f7f")),
@@ -195,31 +202,34 @@ def calibration_plot(cal: Calibration) -> go.Figure:
                    text=[f"{c} structures" for c in cal.bin_count],
                    hovertemplate="expected %{x:.1f}<br>observed %{y:.1f}<br>%{text}<extra></extra>"),
     ]
-    layout = dict(xaxis=dict(title="expected error: RMS std (meV/atom)"), yaxis=dict(title="observed RMSE (meV/atom)"))
+    layout = dict(xaxis=dict(title=f"expected error: RMS std ({units.error})"),
+                  yaxis=dict(title=f"observed RMSE ({units.error})"))
     verdict = "over-confident" if cal.ratio > 1.2 else "under-confident" if cal.ratio < 0.8 else "well calibrated"
     return figure(traces, layout, "Calibration (test split)", height=360,
                   subtitle=f"RMSE / RMS std = {cal.ratio:.2f}: {verdict}", width=320)
 
 
 def learning_curves(
-    runs: dict[str, RunState], baseline: RunState | None, active: str, current_labels: int | None = None
+    runs: dict[str, RunState], baseline: RunState | None, active: str, current_labels: int | None = None,
+    units: Units = ENERGY,
 ) -> go.Figure:
     """Test MAE against labels for the runs of this session on the same data, the random baseline from the same
     initial set dashed, and a marker at the round being viewed."""
     traces = []
     if baseline is not None and baseline.rounds:
         n, mae = baseline.curve()
-        traces.append(go.Scatter(x=n, y=mae * MEV, mode="lines+markers", name="random baseline (same initial set)",
+        traces.append(go.Scatter(x=n, y=mae * units.scale, mode="lines+markers",
+                                 name="random baseline (same initial set)",
                                  line=dict(dash="dash", color=strategy_colour("random")), marker=dict(size=5)))
     for name, state in runs.items():
         if not state.rounds:
             continue
         n, mae = state.curve()
         width = 3.5 if name == active else 1.5
-        traces.append(go.Scatter(x=n, y=mae * MEV, mode="lines+markers", name=name,
+        traces.append(go.Scatter(x=n, y=mae * units.scale, mode="lines+markers", name=name,
                                  line=dict(width=width, color=strategy_colour(state.config.strategy)),
                                  opacity=1.0 if name == active else 0.6))
-    layout = dict(xaxis=dict(title="labelled structures"), yaxis=dict(title="test MAE (meV/atom)"))
+    layout = dict(xaxis=dict(title="labelled structures"), yaxis=dict(title=f"test MAE ({units.error})"))
     if current_labels is not None:  # the round being viewed
         layout["shapes"] = [dict(type="line", x0=current_labels, x1=current_labels, y0=0, y1=1, xref="x", yref="paper",
                                  line=dict(color="#ff7f0e", dash="dot"))]
@@ -227,16 +237,16 @@ def learning_curves(
                   subtitle="dashed: random from the same initial set", width=480)
 
 
-def parity(record: RoundRecord, y_test: np.ndarray) -> go.Figure:
+def parity(record: RoundRecord, y_test: np.ndarray, units: Units = ENERGY) -> go.Figure:
     """Committee mean against the true target on the test split, coloured by the committee's std."""
     lo, hi = float(min(y_test.min(), record.test_mean.min())), float(max(y_test.max(), record.test_mean.max()))
     traces = [
         go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="y = x", line=dict(dash="dot", color="#7f7f7f")),
         go.Scatter(x=y_test, y=record.test_mean, mode="markers", name="test structures",
-                   marker=dict(size=5, color=record.test_std * MEV, colorscale="Viridis", showscale=True,
-                               colorbar=dict(title="std (meV)", thickness=12)),
+                   marker=dict(size=5, color=record.test_std * units.scale, colorscale="Viridis", showscale=True,
+                               colorbar=dict(title=f"std ({units.error})", thickness=12)),
                    hovertemplate="true %{x:.3f}<br>predicted %{y:.3f}<extra></extra>"),
     ]
-    layout = dict(xaxis=dict(title="true (eV/atom)"), yaxis=dict(title="committee mean (eV/atom)"))
+    layout = dict(xaxis=dict(title=f"true ({units.value})"), yaxis=dict(title=f"committee mean ({units.value})"))
     return figure(traces, layout, "Parity (test split)", height=400,
-                  subtitle=f"MAE {record.mae * MEV:.1f} meV/atom · R² {record.r2:.3f}", width=480)
+                  subtitle=f"MAE {record.mae * units.scale:.1f} {units.error} · R² {record.r2:.3f}", width=480)

@@ -13,12 +13,14 @@ from plotly.subplots import make_subplots
 from alcore.comparison.grid import RunResult
 from alcore.comparison.stats import mean_curve
 from alcore.lessons import CommitteeSnapshot
-from ui.figures.style import ENERGY_UNIT, ROLE_COLOURS, strategy_colour, tidy
+from alcore.units import Units, units_for
+from ui.figures.style import ROLE_COLOURS, strategy_colour, tidy
 
+ENERGY = units_for("energy_per_atom")  # the lessons' target: values in eV/atom, errors and spreads in meV/atom
 MEMBER_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
 
 
-def members_vs_truth_figure(snapshot: CommitteeSnapshot, unit: str = ENERGY_UNIT) -> go.Figure:
+def members_vs_truth_figure(snapshot: CommitteeSnapshot, units: Units = ENERGY) -> go.Figure:
     """Every member's prediction against the true value on the test split; a grey bar joins the members of one
     structure, so a long bar is a structure the committee disagrees about."""
     y, members = snapshot.y_test, snapshot.test_members
@@ -37,25 +39,27 @@ def members_vs_truth_figure(snapshot: CommitteeSnapshot, unit: str = ENERGY_UNIT
     lo, hi = float(min(y.min(), low.min())), float(max(y.max(), high.max()))
     fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect prediction",
                              line=dict(color="black", dash="dash", width=1), hoverinfo="skip"))
-    fig.update_xaxes(title=f"true energy ({unit})")
-    fig.update_yaxes(title=f"predicted energy ({unit})")
+    fig.update_xaxes(title=f"true value ({units.value})")
+    fig.update_yaxes(title=f"predicted value ({units.value})")
     return tidy(fig, f"{len(members)} models trained on {len(snapshot.labelled)} labelled structures", height=420)
 
 
-def disagreement_vs_error_figure(snapshot: CommitteeSnapshot, bins: pd.DataFrame, unit: str = ENERGY_UNIT) -> go.Figure:
+def disagreement_vs_error_figure(snapshot: CommitteeSnapshot, bins: pd.DataFrame, units: Units = ENERGY) -> go.Figure:
     """Committee std against the committee's actual error per test structure, with the mean error per std bin."""
     fig = go.Figure()
     fig.add_trace(go.Scatter(
-        x=snapshot.test_std, y=snapshot.abs_error, mode="markers", name="one test structure",
+        x=snapshot.test_std * units.scale, y=snapshot.abs_error * units.scale, mode="markers",
+        name="one test structure",
         marker=dict(size=5, color=ROLE_COLOURS["test"], opacity=0.6),
-        hovertemplate="disagreement %{x:.3f}<br>error %{y:.3f}<extra></extra>",
+        hovertemplate="disagreement %{x:.3g}<br>error %{y:.3g}<extra></extra>",
     ))
     fig.add_trace(go.Scatter(
-        x=bins["std"], y=bins["mean_abs_error"], mode="lines+markers", name="average error in each band",
+        x=bins["std"] * units.scale, y=bins["mean_abs_error"] * units.scale, mode="lines+markers",
+        name="average error in each band",
         line=dict(color="black", width=3), marker=dict(size=8),
     ))
-    fig.update_xaxes(title=f"disagreement: std of the models ({unit})", type="log")
-    fig.update_yaxes(title=f"actual error |mean − true| ({unit})", type="log")
+    fig.update_xaxes(title=f"disagreement: std of the models ({units.error})", type="log")
+    fig.update_yaxes(title=f"actual error |mean − true| ({units.error})", type="log")
     return tidy(fig, f"Disagreement tracks error (Spearman ρ = {snapshot.spearman:.2f})", height=420)
 
 
@@ -77,17 +81,17 @@ def _bare_axes(fig: go.Figure) -> None:
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
 
 
-def disagreement_map_figure(embedding: np.ndarray, snapshot: CommitteeSnapshot, unit: str = ENERGY_UNIT) -> go.Figure:
+def disagreement_map_figure(embedding: np.ndarray, snapshot: CommitteeSnapshot, units: Units = ENERGY) -> go.Figure:
     """The structure map coloured by committee std: where in structure space the committee is unsure. The colour
     scale stops at the 95th percentile, so a few extreme structures do not turn everything else one dark colour."""
     fig = go.Figure()
     pool, labelled = embedding[snapshot.pool], embedding[snapshot.labelled]
-    top = float(np.percentile(snapshot.pool_std, 95))
+    top = float(np.percentile(snapshot.pool_std, 95)) * units.scale
     fig.add_trace(go.Scatter(
         x=pool[:, 0], y=pool[:, 1], mode="markers", name="unlabelled pool",
-        marker=dict(size=4, color=snapshot.pool_std, colorscale="Viridis", cmin=0.0, cmax=top, showscale=True,
-                    colorbar=dict(title=f"std ({unit})", thickness=12)),
-        hovertemplate="disagreement %{marker.color:.3f}<extra></extra>",
+        marker=dict(size=4, color=snapshot.pool_std * units.scale, colorscale="Viridis", cmin=0.0, cmax=top,
+                    showscale=True, colorbar=dict(title=f"std ({units.error})", thickness=12)),
+        hovertemplate="disagreement %{marker.color:.3g}<extra></extra>",
     ))
     fig.add_trace(go.Scatter(x=labelled[:, 0], y=labelled[:, 1], mode="markers", name="already labelled",
                              hoverinfo="skip",
@@ -134,19 +138,20 @@ def pick_order_figure(
     return tidy(fig, f"{strategy}: its {len(chosen)} picks, numbered in the order they were chosen", height=460)
 
 
-def learning_curve_figure(results: Sequence[RunResult], unit: str = ENERGY_UNIT) -> go.Figure:
+def learning_curve_figure(results: Sequence[RunResult], units: Units = ENERGY) -> go.Figure:
     """Test error against labels used: a thin line per starting set, a thick line for the average."""
     fig = go.Figure()
     for name in dict.fromkeys(r.strategy for r in results):
         runs = [r for r in results if r.strategy == name]
         colour = strategy_colour(name)
         for r in runs:
-            fig.add_trace(go.Scatter(x=r.n_labels, y=r.mae, mode="lines", line=dict(color=colour, width=1),
-                                     opacity=0.35, legendgroup=name, showlegend=False,
-                                     hovertemplate=f"{name}, seed {r.seed}: %{{y:.3f}}<extra></extra>"))
+            fig.add_trace(go.Scatter(x=r.n_labels, y=r.mae * units.scale, mode="lines",
+                                     line=dict(color=colour, width=1), opacity=0.35, legendgroup=name, showlegend=False,
+                                     hovertemplate=f"{name}, seed {r.seed}: %{{y:.3g}}<extra></extra>"))
         grid, mean, _ = mean_curve(runs)
-        fig.add_trace(go.Scatter(x=grid, y=mean, mode="lines+markers", name=f"{name} (average of {len(runs)})",
+        fig.add_trace(go.Scatter(x=grid, y=mean * units.scale, mode="lines+markers",
+                                 name=f"{name} (average of {len(runs)})",
                                  legendgroup=name, line=dict(color=colour, width=3)))
     fig.update_xaxes(title="labelled structures")
-    fig.update_yaxes(title=f"test error, MAE ({unit})")
+    fig.update_yaxes(title=f"test error, MAE ({units.error})")
     return tidy(fig, "Learning curve: error after each round", height=400)

@@ -7,22 +7,18 @@ from typing import Any, Sequence
 import plotly.graph_objects as go
 from plotly.basedatatypes import BaseTraceType
 
-STRATEGY_COLOURS = {
-    "random": "#7f7f7f",
-    "uncertainty": "#d62728",
-    "diversity": "#1f77b4",
-    "hybrid": "#9467bd",
-    "kcenter": "#2ca02c",
-    "cluster_uncertainty": "#ff7f0e",
-}
+from alcore.strategies import STRATEGIES
+
 ROLE_COLOURS = {"pool": "#c7c7c7", "labelled": "#1f77b4", "selected": "#d62728", "test": "#bcbd22", "random": "#2ca02c"}
 FALLBACK = ("#17becf", "#e377c2", "#8c564b", "#bcbd22")
 ENERGY_UNIT = "eV/atom"
 
 
 def strategy_colour(name: str) -> str:
-    """A stable colour per strategy (unknown names get one from a fallback cycle, by name)."""
-    return STRATEGY_COLOURS.get(name) or FALLBACK[sum(map(ord, name)) % len(FALLBACK)]
+    """The colour in the strategy's registry spec; unknown names (or specs without one) get one from a fallback
+    cycle, by name, so it is stable."""
+    colour = STRATEGIES.spec(name).colour if name in STRATEGIES else None
+    return colour or FALLBACK[sum(map(ord, name)) % len(FALLBACK)]
 
 
 LEGEND_ROW_PX = 22  # one row of a horizontal legend
