@@ -139,8 +139,9 @@ def test_bad_options_fail_before_any_work(argv, message, tmp_path, capsys):
 
 def test_default_systems_skip_missing_real_sets(tmp_path, monkeypatch):
     from alcore.bench.paper import BUNDLED, REAL_DFT, parse_args, resolve
+    from alcore.strategies import STRATEGIES as REGISTERED
 
     monkeypatch.setenv("ALCORE_SHARED_DATASETS", str(tmp_path / "absent"))
     systems, strategies, speed, _ = resolve(parse_args([]))
-    assert systems == list(BUNDLED) and speed == list(BUNDLED) and len(strategies) == 6
+    assert systems == list(BUNDLED) and speed == list(BUNDLED) and strategies == REGISTERED.names()
     assert not set(REAL_DFT) & set(systems)
