@@ -24,6 +24,18 @@ class UnknownOption(TypeError, ValueError):
     (a user error) for the CLI and the app."""
 
 
+
+def is_none_text(text: str) -> bool:
+    """How "no value" is written on the command line and in a URL: nothing, or "none"."""
+    return text.strip().lower() in ("", "none")
+
+
+def parse_flag(text: str, where: str = "") -> bool:
+    """A boolean from command-line or URL text: true/false/1/0, anything else is an error (prefixed by ``where``)."""
+    if text.lower() not in ("true", "false", "1", "0"):
+        raise ValueError(f"{where}expected true or false, got {text!r}")
+    return text.lower() in ("true", "1")
+
 @dataclass(frozen=True)
 class Option:
     """What a signature cannot say about an option: bounds (inclusive), choices, help, a widget label.
@@ -78,12 +90,10 @@ class OptionSpec:
 
     def parse(self, text: str) -> Any:
         """The value for command-line or URL text ("none" or "" for an optional option)."""
-        if self.optional and text.strip().lower() in ("", "none"):
+        if self.optional and is_none_text(text):
             return None
         if self.kind is bool:
-            if text.lower() not in ("true", "false", "1", "0"):
-                raise ValueError(f"option {self.name}: expected true or false, got {text!r}")
-            return text.lower() in ("true", "1")
+            return parse_flag(text, f"option {self.name}: ")
         try:
             value = self.kind(text) if self.kind in (int, float, str) else text
         except ValueError:

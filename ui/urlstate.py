@@ -13,6 +13,8 @@ from typing import Any, Sequence
 
 import streamlit as st
 
+from alcore.registry import is_none_text, parse_flag
+
 REMEMBERED = "_remembered_settings"
 IGNORED = "_ignored_url_values"  # setting key -> (warning, value used instead)
 
@@ -39,12 +41,10 @@ class Setting:
         return self._one(text if isinstance(text, str) else text[-1])
 
     def _one(self, text: str) -> Any:
-        if self.optional and text.strip().lower() in ("", "none"):
+        if self.optional and is_none_text(text):
             return None
         if self.kind is bool:
-            if text.lower() not in ("true", "false", "1", "0"):
-                raise ValueError(f"expected true or false, got {text!r}")
-            value: Any = text.lower() in ("true", "1")
+            value: Any = parse_flag(text)
         else:
             value = self.kind(text)
         if self.options is not None and value not in self.options:

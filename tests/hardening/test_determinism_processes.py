@@ -123,7 +123,7 @@ def test_two_processes_select_the_same_structures_and_reach_the_same_curves(proc
     assert int(one.pop("torch_threads")) == 1 and int(two.pop("torch_threads")) == 2  # the settings took effect
     names = {key.split("/")[0] for key in one}
     assert names == set(STRATEGIES.names()) | ({"upload"} if shared is not None else set())
-    assert len(STRATEGIES.names()) == 6
+    assert len(STRATEGIES.names()) >= 6  # the registry, not a hand-kept list: each registered strategy ran
     assert differences(one, two) == []
     rounds = {key.rsplit("/", 1)[0] for key in one if key.endswith("/selected")}
     assert len(rounds) == len(names) * 5  # 10 initial labels + 4 batches of 5 = 30, then the final evaluation
