@@ -80,7 +80,8 @@ def get_dataset(name: str) -> Dataset:
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _problem(fingerprint: str, config_key: str, _dataset: Dataset, _config: RunConfig) -> Problem:
-    return prepare_dataset(_config, _dataset)
+    # the Problem carries its dataset's structures and is shared by every session: an upload is frozen here too
+    return prepare_dataset(_config, read_only(_dataset))
 
 
 def problem_for(config: RunConfig) -> Problem:
