@@ -64,17 +64,9 @@ def _add_strategy_option_args(p: argparse.ArgumentParser) -> None:
         users = [(s, o) for (s, o), k in keys.items() if k == key]
         option = STRATEGIES.spec(users[0][0]).option(users[0][1])
         names = ", ".join(s for s, _ in users)
-        text = plain_text(f"{names}: {option.help or option.name} (default: {option.default}{_range(option)})")
+        text = plain_text(f"{names}: {option.describe()}")
         g.add_argument(f"--{key.replace('_', '-')}", dest=f"option_{key}", type=_option_parser(option), default=None,
                        metavar=option.kind.__name__.upper(), help=text.replace("%", "%%"))
-
-
-def _range(option: Any) -> str:
-    if option.choices is not None:
-        return "; one of " + ", ".join(map(str, option.choices))
-    if option.low is None and option.high is None:
-        return ""
-    return f"; {'' if option.low is None else option.low}..{'' if option.high is None else option.high}"
 
 
 def _option_parser(option: Any):
@@ -304,10 +296,11 @@ def cmd_strategies(args: argparse.Namespace) -> int:
     """Name, display name, summary, options (default, bounds) and citation of every strategy, as plain text."""
     from alcore.strategies import STRATEGIES
 
+    keys = STRATEGIES.option_keys("", OTHER_FLAGS)
     for spec in STRATEGIES.specs():
         print(f"{spec.name:<20} {plain_text(spec.display_name)}: {plain_text(spec.summary)}")
         for option in spec.options:
-            flag = STRATEGIES.option_keys("", OTHER_FLAGS)[(spec.name, option.name)].replace("_", "-")
+            flag = keys[(spec.name, option.name)].replace("_", "-")
             print(f"{'':<20}   option {plain_text(option.describe())}  (--{flag})")
         if spec.citation:
             print(f"{'':<20}   cite: {plain_text(spec.citation)}")

@@ -11,6 +11,7 @@ import numpy as np
 from alcore.datasets import Dataset, write_extxyz
 from alcore.explain import labelled_at
 from alcore.loop import RunState
+from alcore.oracles import is_precomputed
 
 
 def training_set(state: RunState, round_index: int) -> Dataset:
@@ -26,7 +27,7 @@ def training_set(state: RunState, round_index: int) -> Dataset:
     rows = np.concatenate([record.labelled, record.selected])
     labels = state.labels.take(slice(0, len(rows)))  # acquisition order: a prefix of the run's labels
     subset = dataset.subset(rows, name=f"{dataset.name}-al-{state.config.strategy}-round{round_index}")
-    precomputed = getattr(problem.oracle, "precomputed", False)
+    precomputed = is_precomputed(problem.oracle)
     targets = dict(subset.targets) if precomputed else {"energy_per_atom": subset.energy_per_atom}
     if labels.energy_per_atom is not None:
         targets["energy_per_atom"] = labels.energy_per_atom

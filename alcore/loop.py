@@ -15,7 +15,16 @@ from typing import Callable
 import numpy as np
 
 from alcore.config import PROBLEM_FIELDS, RunConfig
-from alcore.oracles import DatasetOracle, Labels, Oracle, OracleError, Recorded, labelled_by, make_oracle
+from alcore.oracles import (
+    DatasetOracle,
+    Labels,
+    Oracle,
+    OracleError,
+    is_precomputed,
+    labelled_by,
+    make_oracle,
+    with_known,
+)
 from alcore.seeding import int_seed_for, rng_for
 from alcore.splits import Split, make_split
 from alcore.strategies import PoolView, select
@@ -89,9 +98,8 @@ class Problem:
 
     def with_known_labels(self, known: Labels | None) -> "Problem":
         """This problem with ``known`` labels (from a saved run or manifest) answered without asking the oracle."""
-        if known is None or not len(known):
-            return self
-        return dataclasses.replace(self, oracle=Recorded(self.oracle, known))
+        oracle = with_known(self.oracle, known)
+        return self if oracle is self.oracle else dataclasses.replace(self, oracle=oracle)
 
     def label(self, rows: np.ndarray) -> Labels:
         """Ask the oracle for the structures at ``rows`` (checked; an ``OracleError`` names a failing structure)."""
@@ -182,9 +190,8 @@ def _metrics(y_true: np.ndarray, mean: np.ndarray, std: np.ndarray) -> tuple[flo
     ss_tot = float(np.sum((y_true - y_true.mean()) ** 2))
     r2 = float(1.0 - np.sum(err**2) / ss_tot) if ss_tot > 0 else float("nan")
     if np.ptp(std) > 0 and np.ptp(np.abs(err)) > 0:
-        from scipy.stats import (
-            spearmanr,  # imported here, not at the top: keeps scikit-learn/SciPy (about 1 s of imports) off the app's first page
-        )
+        # imported here, not at the top: keeps scikit-learn/SciPy (about 1 s of imports) off the app's first page
+        from scipy.stats import spearmanr
 
         rho = float(spearmanr(std, np.abs(err)).statistic)
     else:
@@ -364,13 +371,11 @@ def prepare_dataset(
     oracle without precomputed labels the test split is labelled here, once (the metrics need its values)."""
     from alcore.descriptors import compute_features
 
-    oracle = make_oracle(config.oracle, config.oracle_params, target=config.target, dataset=dataset)
-    if known is not None and len(known):
-        oracle = Recorded(oracle, known)
+    oracle = with_known(make_oracle(config.oracle, config.oracle_params, target=config.target, dataset=dataset), known)
     features = compute_features(dataset, config.descriptor, config.descriptor_params, progress=progress)
     shared = {"structures": Structures.from_dataset(dataset), "oracle": oracle}
     fingerprint, feature_labels = dataset.fingerprint(), tuple(features.labels)
-    if getattr(oracle, "precomputed", False):
+    if is_precomputed(oracle):
         y = dataset.target(config.target)
         return Problem.from_arrays(features.X, y, config, fingerprint, feature_labels, **shared)
     unlabelled = Problem.from_arrays(features.X, np.full(len(dataset), np.nan), config, **shared)

@@ -56,8 +56,7 @@ class Manifest:
     @property
     def known_labels(self) -> Labels | None:
         """Every label the manifest holds: pass to ``loop.prepare(known=...)``."""
-        parts = [p for p in (self.test_labels, self.labels) if p is not None]
-        return Labels.join(parts) if parts else None
+        return Labels.known(self.test_labels, self.labels)
 
 
 def parse_manifest(doc: Any, source: str = "manifest") -> Manifest:

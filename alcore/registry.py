@@ -24,7 +24,6 @@ class UnknownOption(TypeError, ValueError):
     (a user error) for the CLI and the app."""
 
 
-
 def is_none_text(text: str) -> bool:
     """How "no value" is written on the command line and in a URL: nothing, or "none"."""
     return text.strip().lower() in ("", "none")
@@ -35,6 +34,7 @@ def parse_flag(text: str, where: str = "") -> bool:
     if text.lower() not in ("true", "false", "1", "0"):
         raise ValueError(f"{where}expected true or false, got {text!r}")
     return text.lower() in ("true", "1")
+
 
 @dataclass(frozen=True)
 class Option:

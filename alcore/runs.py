@@ -25,7 +25,7 @@ from alcore.atomic import read_json, read_npz, write_json, write_npz
 from alcore.config import RunConfig
 from alcore.filenames import check_name
 from alcore.loop import Problem, RoundRecord, RunState
-from alcore.oracles import Labels
+from alcore.oracles import Labels, is_precomputed
 
 FORMAT = "alcore-run/2"
 READABLE_FORMATS = ("alcore-run/1", FORMAT)  # /1: no labels stored (dataset oracle only)
@@ -46,8 +46,7 @@ class SavedRun:
     @property
     def known_labels(self) -> Labels | None:
         """Everything the oracle already answered for this run: pass to ``loop.prepare(known=...)``."""
-        parts = [p for p in (self.test_labels, self.labels) if p is not None]
-        return Labels.join(parts) if parts else None
+        return Labels.known(self.test_labels, self.labels)
 
     def curve(self) -> tuple[np.ndarray, np.ndarray]:
         return (
@@ -70,7 +69,7 @@ class SavedRun:
         labelled.setflags(write=False)
         labels = self.labels
         if labels is None:  # an alcore-run/1 file: its labels were the dataset's, so they can be revealed again
-            if not getattr(problem.oracle, "precomputed", False):
+            if not is_precomputed(problem.oracle):
                 raise ValueError("this run was saved without its labels (it comes from an alcore-run/1 file); only "
                                  "runs with the dataset oracle can be resumed from it")  # fmt: skip
             labels = problem.label(labelled)

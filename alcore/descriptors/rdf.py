@@ -108,9 +108,8 @@ class RdfDescriptor:
             bins = np.clip(np.searchsorted(edges, distances, side="right") - 1, 0, len(edges) - 2)
             weights[np.flatnonzero(inside), bins[inside]] = 1.0
             return weights
-        from scipy.special import (
-            erf,  # imported here, not at the top: keeps scikit-learn/SciPy (about 1 s of imports) off the app's first page
-        )
+        # imported here, not at the top: keeps scikit-learn/SciPy (about 1 s of imports) off the app's first page
+        from scipy.special import erf
 
         scaled = (edges[None, :] - distances[:, None]) / (np.sqrt(2.0) * float(self.smearing))
         cumulative = 0.5 * erf(scaled)

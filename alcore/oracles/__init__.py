@@ -4,14 +4,24 @@ Registered: ``dataset`` (precomputed labels, the benchmark setting) and ``ase-ca
 EMT, Lennard-Jones, Morse, CHGNet). The loop only ever asks for structures it has not labelled yet.
 """
 
-from alcore.oracles.base import ORACLES, PROPERTIES, Oracle, OracleError, labelled_by, make_oracle
+from alcore.oracles.base import (
+    ORACLES,
+    PROPERTIES,
+    Oracle,
+    OracleError,
+    is_precomputed,
+    labelled_by,
+    make_oracle,
+    oracle_name,
+)
 
 from alcore.oracles.dataset import DatasetOracle  # isort: skip  (registered first: the default is listed first)
 from alcore.oracles.calculator import CALCULATORS, AseCalculatorOracle, single_point
 from alcore.oracles.labels import Labels, labels_from_json, labels_to_json
-from alcore.oracles.recorded import Recorded
+from alcore.oracles.recorded import Recorded, with_known
 
 __all__ = [
     "CALCULATORS", "ORACLES", "PROPERTIES", "AseCalculatorOracle", "DatasetOracle", "Labels", "Oracle", "OracleError",
-    "Recorded", "labelled_by", "labels_from_json", "labels_to_json", "make_oracle", "single_point",
+    "Recorded", "is_precomputed", "labelled_by", "labels_from_json", "labels_to_json", "make_oracle", "oracle_name",
+    "single_point", "with_known",
 ]  # fmt: skip

@@ -47,6 +47,17 @@ class Oracle(Protocol):
 ORACLES: Registry[type] = Registry("oracle")
 
 
+def is_precomputed(oracle: Oracle) -> bool:
+    """Whether every label is known before the run (the ``dataset`` oracle): then metrics read the dataset's targets
+    and exports keep its other targets. An oracle that does not say is one that computes."""
+    return bool(getattr(oracle, "precomputed", False))
+
+
+def oracle_name(oracle: Oracle) -> str:
+    """The name errors give (an unregistered oracle, e.g. one built by hand in a test, is named by its class)."""
+    return getattr(oracle, "name", type(oracle).__name__)
+
+
 def make_oracle(name: str, params: dict[str, Any], *, target: str, dataset: Any = None) -> Oracle:
     """The registered oracle ``name`` for a run's ``target``; refuses a target it cannot provide, and bad options,
     with a message naming the oracle."""
@@ -65,7 +76,7 @@ def labelled_by(oracle: Oracle, structures: Sequence[Structure]) -> Labels:
 
     Any exception becomes an ``OracleError`` (naming the structure when there is one; an oracle names the failing
     structure itself by raising ``OracleError``)."""
-    name = getattr(oracle, "name", type(oracle).__name__)
+    name = oracle_name(oracle)
     structures = list(structures)
     if not structures:
         return Labels.empty()

@@ -51,6 +51,13 @@ class Labels:
     def __len__(self) -> int:
         return len(self.indices)
 
+    @staticmethod
+    def known(*parts: "Labels | None") -> "Labels | None":
+        """Every label in ``parts`` that exists (a run's test-split and labelled-set labels), or None without any:
+        what ``loop.prepare(known=...)`` takes."""
+        present = [p for p in parts if p is not None]
+        return Labels.join(present) if present else None
+
     @classmethod
     def empty(cls) -> "Labels":
         return cls(np.empty(0, dtype=np.int64), np.empty(0))

@@ -6,7 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-from alcore.oracles.base import Oracle
+from alcore.oracles.base import Oracle, is_precomputed, oracle_name
 from alcore.oracles.labels import Labels
 from alcore.structures import Structure
 
@@ -17,9 +17,9 @@ class Recorded:
 
     def __init__(self, oracle: Oracle, known: Labels) -> None:
         self.oracle, self.known = oracle, known
-        self.name = getattr(oracle, "name", type(oracle).__name__)
+        self.name = oracle_name(oracle)
         self.provides = oracle.provides
-        self.precomputed = getattr(oracle, "precomputed", False)
+        self.precomputed = is_precomputed(oracle)
         self._where = {int(i): k for k, i in enumerate(known.indices.tolist())}
 
     def label(self, structures: Sequence[Structure]) -> Labels:
@@ -31,3 +31,10 @@ class Recorded:
         both = Labels.join([stored, fresh])
         order = {int(i): k for k, i in enumerate(both.indices.tolist())}
         return both.take(np.array([order[s.index] for s in structures], dtype=np.int64))
+
+
+def with_known(oracle: Oracle, known: Labels | None) -> Oracle:
+    """``oracle`` behind the ``known`` labels (a saved run's or a manifest's); unchanged when there are none."""
+    if known is None or not len(known):
+        return oracle
+    return Recorded(oracle, known)
