@@ -26,7 +26,8 @@ def _int_list(text: str) -> tuple[int, ...]:
 # every other flag of 'run' and 'compare' (dashes as underscores): a strategy option never takes one of these names
 OTHER_FLAGS = ("h", "help", "dataset", "format", "target", "descriptor", "initial", "batch", "budget", "test_fraction",
                "split_seed", "committee", "members", "hidden", "epochs", "lr", "weight_decay", "strategy", "seed",
-               "save", "rounds", "json", "q", "quiet", "strategies", "seeds", "seed_list", "n_jobs")
+               "save", "rounds", "json", "q", "quiet", "strategies", "seeds", "seed_list", "n_jobs",
+               "energy_reference", "reference_energies")
 
 
 def _add_protocol_args(p: argparse.ArgumentParser) -> None:
@@ -36,6 +37,7 @@ def _add_protocol_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--format", dest="dataset_format", default=None, help="importer for a path (default: detect)")
     g.add_argument("--target", default=d.target, help="target column (default: %(default)s)")
     g.add_argument("--descriptor", default=d.descriptor, help="descriptor family (default: %(default)s)")
+    _add_reference_args(g)
     _add_oracle_args(g)
     g = p.add_argument_group("protocol (defaults: the paper's)")
     g.add_argument("--initial", type=int, default=d.n_initial, help="initial labelled set (default: %(default)s)")
@@ -103,6 +105,37 @@ def _option(text: str) -> tuple[str, Any]:
         return key.strip(), value
 
 
+def _add_reference_args(g: argparse._ArgumentGroup) -> None:
+    from alcore.references import AUTO, REFERENCES
+
+    g.add_argument("--energy-reference", default=RunConfig().energy_reference, choices=[AUTO, *REFERENCES.names()],
+                   help="what the committee learns on top of: none (absolute energies), fitted (per-element energies "
+                   "fitted on the labelled set each round), given (--reference-energies); auto = fitted for an "
+                   "energy_per_atom target with two or more elements, else none (default: %(default)s)")
+    g.add_argument("--reference-energies", type=_reference_energies, default=None, metavar="FILE|EL=E,...",
+                   help="per-element energies in eV/atom for --energy-reference given: a JSON or CSV file, or "
+                   "e.g. Ti=-1604.6,O=-432.5 (implies given)")
+
+
+def _reference_energies(text: str) -> dict[str, float]:
+    from alcore.references import parse_energies, read_energies
+
+    try:
+        return parse_energies(text) if "=" in text else read_energies(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _reference_choice(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """``--energy-reference`` and ``--reference-energies`` as RunConfig fields (energies imply ``given``)."""
+    energies = getattr(args, "reference_energies", None)
+    if energies is None:
+        return args.energy_reference, {}
+    if args.energy_reference not in ("given", RunConfig().energy_reference):
+        raise ValueError(f"--reference-energies goes with --energy-reference given, not {args.energy_reference}")
+    return "given", {"energies": energies}
+
+
 def _add_oracle_args(g: argparse._ArgumentGroup) -> None:
     g.add_argument("--oracle", default=RunConfig().oracle,
                    help="who labels: dataset (its own labels) or ase-calculator (default: %(default)s)")
@@ -117,6 +150,7 @@ def _config_from_args(args: argparse.Namespace, strategy: str, seed: int) -> Run
         if value is not None:
             committee_params[key] = list(value) if key == "hidden" else value
     strategy_params = _strategy_params(args, strategy)
+    reference, reference_params = _reference_choice(args)
     return RunConfig(
         dataset=args.dataset,
         dataset_format=args.dataset_format,
@@ -124,6 +158,8 @@ def _config_from_args(args: argparse.Namespace, strategy: str, seed: int) -> Run
         oracle=args.oracle,
         oracle_params=dict(args.oracle_option),
         descriptor=args.descriptor,
+        energy_reference=reference,
+        energy_reference_params=reference_params,
         strategy=strategy,
         strategy_params=strategy_params,
         committee=args.committee,
@@ -179,6 +215,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         problem = prepare(config, progress=bar)
     if args.rounds is not None and args.rounds < 1:
         raise ValueError(f"--rounds must be at least 1, got {args.rounds}")
+    from alcore.references import describe_choice
+
+    print(f"energy reference: {describe_choice(config, problem.structures.composition)}")
     with _progress(f"{config.strategy} seed {config.seed}", not args.quiet) as bar, _save_on_oracle_error(args.save):
         state = run(config, problem, progress=bar, max_rounds=args.rounds)
     _print_rounds(state.rounds, config.target)
@@ -227,6 +266,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from alcore.comparison.caveats import p_floor_text
     from alcore.comparison.grid import run_grid
     from alcore.comparison.stats import summarise
     from alcore.loop import prepare
@@ -240,10 +280,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     params = {s: _strategy_params(args, s) for s in strategies}
     with _progress("descriptors", not args.quiet) as bar:
         problem = prepare(base, progress=bar)
+    _print_caveats(base.budget, len(problem.split.initial) + len(problem.split.pool))  # before the work it is about
     with _progress(f"{len(strategies)} strategies x {len(seeds)} seeds", not args.quiet) as bar:
         results = run_grid(base, problem, strategies, seeds, n_jobs=args.n_jobs, progress=bar, strategy_params=params)
     summary = summarise(results)
     _print_summary(summary)
+    print(p_floor_text(len(seeds)))
     if args.json:
         write_json(
             args.json,
@@ -261,14 +303,36 @@ def _fmt(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
+def _print_caveats(budget: int, n_labelable: int) -> None:
+    """Printed with the table (stdout), so a saved or piped output keeps it."""
+    from alcore.comparison.caveats import whole_pool_warning
+
+    warning = whole_pool_warning(budget, n_labelable)
+    if warning:
+        print(f"warning: {warning}")
+
+
 def _print_summary(summary: dict) -> None:
-    print(f"{'strategy':<20} {'final MAE':>20} {'vs random':>10} {'labels@rnd':>10} {'AULC':>9} {'p (MWU)':>8}")
+    from alcore.comparison.labels_saved import saved_text
+
+    print(f"{'strategy':<20} {'final MAE':>20} {'vs random':>10} {'labels@rnd':>10} {'saved %':>11} {'AULC':>9} "
+          f"{'p (MWU)':>8} {'p (Wilc.)':>9}")  # fmt: skip
+    notes: dict[str, list[str]] = {}  # reason -> strategies whose labels saved is not comparable
     for name, s in summary.items():
         mae = f"{s.final_mae_mean:.5f} ± {s.final_mae_std:.5f}"
+        saved = saved_text(s.labels_saved_pct, s.labels_saved_note, s.labels_to_target)
+        if s.improvement_pct is None:
+            saved = "-"
+        elif s.labels_saved_note:
+            notes.setdefault(s.labels_saved_note, []).append(name)
+            saved = "n/c"
         print(
             f"{name:<20} {mae:>20} {_fmt(s.improvement_pct, '+.1f') + ' %':>10} "
-            f"{_fmt(s.labels_to_target, '.0f'):>10} {s.aulc:9.5f} {_fmt(s.p_value, '.3f'):>8}"
+            f"{_fmt(s.labels_to_target, '.0f'):>10} {saved:>11} {s.aulc:9.5f} {_fmt(s.p_value, '.3f'):>8} "
+            f"{_fmt(s.p_value_paired, '.3f'):>9}"
         )
+    for note, names in notes.items():
+        print(f"saved % n/c = not comparable for {', '.join(names)}: {note}")
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:

@@ -32,6 +32,8 @@ class RunConfig:
     oracle_params: dict[str, Any] = field(default_factory=dict)
     descriptor: str = "paper"
     descriptor_params: dict[str, Any] = field(default_factory=dict)
+    energy_reference: str = "auto"  # a name in alcore.references.REFERENCES, or "auto" (decided per problem)
+    energy_reference_params: dict[str, Any] = field(default_factory=dict)
     strategy: str = "random"
     strategy_params: dict[str, Any] = field(default_factory=dict)
     committee: str = "mlp"
@@ -66,6 +68,9 @@ class RunConfig:
             raise ValueError(f"unknown oracle {self.oracle!r}; known: {', '.join(ORACLES)}")
         if not isinstance(self.oracle_params, dict) or not all(isinstance(k, str) for k in self.oracle_params):
             raise TypeError(f"oracle_params must be a dict with string keys, got {self.oracle_params!r}")
+        from alcore.references import check_choice  # light: numpy only
+
+        check_choice(self.energy_reference, self.energy_reference_params)
 
     def replace(self, **changes: Any) -> "RunConfig":
         return dataclasses.replace(self, **changes)
@@ -80,6 +85,16 @@ class RunConfig:
         if unknown:
             raise ValueError(f"unknown run config keys: {unknown}; known: {sorted(known)}")
         return cls(**data)
+
+    @classmethod
+    def from_saved(cls, data: dict[str, Any]) -> "RunConfig":
+        """A config read from a saved run or manifest: fields added since it was written take the value that
+        reproduces it (runs saved before energy references learned absolute energies)."""
+        return cls.from_dict({**SAVED_BEFORE, **data})
+
+
+SAVED_BEFORE: dict[str, Any] = {"energy_reference": "none"}
+"""What a field added later meant for the files written before it existed."""
 
 
 def default_committee_params() -> dict[str, Any]:

@@ -17,7 +17,7 @@ from scipy.stats import spearmanr
 
 from alcore.comparison.grid import RunResult, run_grid
 from alcore.config import RunConfig
-from alcore.loop import Problem, fit_committee
+from alcore.loop import Problem, fit_model
 from alcore.seeding import rng_for
 from alcore.strategies import STRATEGIES, PoolView, select
 
@@ -71,9 +71,9 @@ def committee_snapshot(problem: Problem, config: RunConfig) -> CommitteeSnapshot
     split = problem.split
     labelled = split.initial
     pool = np.setdiff1d(split.pool, labelled, assume_unique=True)
-    committee = fit_committee(config, problem.X[labelled], problem.label(labelled).target, 0)
-    test_members = committee.predict_members(problem.X[split.test])
-    pool_mean, pool_std = committee.predict(problem.X[pool], return_std=True)
+    model = fit_model(config, problem, labelled, problem.label(labelled).target, 0)
+    test_members = model.predict_members(split.test)
+    pool_mean, pool_std = model.predict(pool, return_std=True)
     return CommitteeSnapshot(
         labelled=labelled,
         pool=pool,

@@ -30,7 +30,7 @@ from alcore.splits import Split, make_split
 from alcore.strategies import PoolView, select
 from alcore.structures import Structures
 
-__all__ = ["PROBLEM_FIELDS", "Problem", "RoundRecord", "RunState", "branch", "prepare", "run", "start", "step"]
+__all__ = ["PROBLEM_FIELDS", "Model", "Problem", "RoundRecord", "RunState", "branch", "prepare", "run", "fit_model", "start", "step"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -209,6 +209,47 @@ def fit_committee(config: RunConfig, X: np.ndarray, y: np.ndarray, round_index: 
     return make_committee(config.committee, **params).fit(X, y)
 
 
+@dataclass(frozen=True, eq=False)
+class Model:
+    """A committee trained on top of an energy reference (``alcore.references``): predictions in the target's own
+    units, the reference's per-element baseline added back. ``reference_name`` is the resolved name (``auto`` decided)."""
+
+    committee: object
+    reference: object
+    reference_name: str
+    problem: Problem
+
+    def baseline(self, rows: np.ndarray) -> np.ndarray:
+        composition = self.problem.structures.composition
+        if self.reference_name == "none" or composition is None:
+            return np.zeros(len(rows))
+        return self.reference.predict(composition.take(rows))
+
+    def predict(self, rows: np.ndarray, return_std: bool = False):
+        """Committee mean (and std) for dataset ``rows``; the reference shifts the mean, never the disagreement."""
+        mean, std = self.committee.predict(self.problem.X[rows], return_std=True)
+        mean = mean + self.baseline(rows)
+        return (mean, std) if return_std else mean
+
+    def predict_members(self, rows: np.ndarray) -> np.ndarray:
+        return self.committee.predict_members(self.problem.X[rows]) + self.baseline(rows)[None, :]
+
+
+def fit_model(config: RunConfig, problem: Problem, rows: np.ndarray, y: np.ndarray, round_index: int) -> Model:
+    """Fit ``config``'s energy reference on the labelled ``rows`` only, then the committee on what it leaves."""
+    from alcore.references import make_reference, resolve
+
+    composition = problem.structures.composition
+    name = resolve(config, composition)
+    reference = make_reference(config, composition)
+    if name != "none":
+        reference.fit(composition.take(rows), y)
+    model = Model(committee=None, reference=reference, reference_name=name, problem=problem)
+    residual = np.asarray(y, dtype=float) - model.baseline(rows)
+    committee = fit_committee(config, problem.X[rows], residual, round_index)
+    return dataclasses.replace(model, committee=committee)
+
+
 def step(state: RunState) -> RunState:
     """One round: fit, evaluate, predict the pool, select, then ask the oracle for the selected structures only.
 
@@ -225,8 +266,8 @@ def step(state: RunState) -> RunState:
 
     t0 = time.perf_counter()
     y_labelled = state.labels.target
-    committee = fit_committee(config, problem.X[labelled], y_labelled, r)
-    mean, std = committee.predict(problem.X[np.concatenate([test, pool])], return_std=True)
+    model = fit_model(config, problem, labelled, y_labelled, r)
+    mean, std = model.predict(np.concatenate([test, pool]), return_std=True)
     fit_seconds = time.perf_counter() - t0
     test_mean, pool_mean = mean[: len(test)], mean[len(test) :]
     test_std, pool_std = std[: len(test)], std[len(test) :]
@@ -372,6 +413,8 @@ def prepare_dataset(
     from alcore.descriptors import compute_features
 
     oracle = with_known(make_oracle(config.oracle, config.oracle_params, target=config.target, dataset=dataset), known)
+    if is_precomputed(oracle):
+        dataset.check_target_varies(config.target)  # a constant target gives R² = NaN: refuse it, naming the file
     features = compute_features(dataset, config.descriptor, config.descriptor_params, progress=progress)
     shared = {"structures": Structures.from_dataset(dataset), "oracle": oracle}
     fingerprint, feature_labels = dataset.fingerprint(), tuple(features.labels)

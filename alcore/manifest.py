@@ -66,7 +66,7 @@ def parse_manifest(doc: Any, source: str = "manifest") -> Manifest:
     try:
         stored = {k: None if doc.get(k) is None else labels_from_json(doc[k]) for k in ("labels", "test_labels")}
         return Manifest(
-            config=RunConfig.from_dict(doc["config"]),
+            config=RunConfig.from_saved(doc["config"]),
             lineage=read_lineage(doc),
             initial=np.asarray(doc["initial"], dtype=np.int64),
             selected=tuple(np.asarray(s, dtype=np.int64) for s in doc["selected"]),

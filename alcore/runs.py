@@ -168,7 +168,7 @@ def run_from_document(doc: Any, path: str | Path) -> SavedRun:
     if found not in READABLE_FORMATS:
         raise ValueError(f"{path}: not an alcore run file (expected format {FORMAT!r})")
     try:
-        config = RunConfig.from_dict(doc["config"])
+        config = RunConfig.from_saved(doc["config"])
         lineage = read_lineage(doc)
         npz_path = path.with_name(check_name(doc["arrays"]["file"], "arrays file"))  # beside the run, nowhere else
         arrays = read_npz(npz_path)
@@ -199,4 +199,4 @@ def run_from_document(doc: Any, path: str | Path) -> SavedRun:
 
 def read_lineage(doc: dict[str, Any]) -> tuple[tuple[RunConfig, int], ...]:
     """The branch history of a run document (empty for a plain run)."""
-    return tuple((RunConfig.from_dict(seg["config"]), int(seg["n_rounds"])) for seg in doc.get("lineage") or ())
+    return tuple((RunConfig.from_saved(seg["config"]), int(seg["n_rounds"])) for seg in doc.get("lineage") or ())

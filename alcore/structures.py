@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # ase and the dataset module stay off the import path of code
     from ase import Atoms
 
     from alcore.datasets import Dataset
+    from alcore.references import Composition
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,15 @@ class Structures:
     def formulas(self) -> list[str]:
         """Reduced formulas (``-`` where there are no atoms); computed once, on first use."""
         return self.dataset.formulas if self.dataset is not None else ["-"] * len(self.ids)
+
+    @cached_property
+    def composition(self) -> "Composition | None":
+        """Element fractions of every structure (energy references fit on them); ``None`` without atoms."""
+        from alcore.references import Composition
+
+        if self.dataset is None:
+            return None
+        return Composition.from_symbols([a.get_chemical_symbols() for a in self.dataset.atoms])
 
     def atoms(self, index: int) -> "Atoms | None":
         return self.dataset.atoms[index] if self.dataset is not None else None

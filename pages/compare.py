@@ -8,12 +8,13 @@ import streamlit as st
 
 from alcore.comparison.cache import ComparisonRequest
 from alcore.comparison.stats import BANDS, curve_bands
-from alcore.comparison.tables import curves_frame, summary_frame
+from alcore.comparison.tables import LABELS_SAVED_NOTE, curves_frame, summary_frame
 from alcore.config import RunConfig, default_committee_params
 from alcore.descriptors import DESCRIPTORS
 from alcore.splits import max_labels
 from alcore.strategies import STRATEGIES
 from alcore.units import display_unit
+from ui.compare_notes import summary_caption, whole_pool_note
 from ui.compare_state import interrupted_run, last_outcome, outcome_for, run_with_progress
 from ui.datasets import dataset_names, get_dataset, problem_for
 from ui.entry import through_app
@@ -26,6 +27,7 @@ from ui.figures.compare import (
     learning_curve_figure,
     png_button_config,
 )
+from ui.reference_options import reference_fields, reference_settings, reference_widgets
 from ui.strategy_options import option_settings, option_widgets, params_for
 from ui.urlstate import Setting, publish, restore
 
@@ -58,6 +60,7 @@ targets = sorted(dataset.targets, key=lambda t: (t != "energy_per_atom", t))
 SETTINGS = [
     Setting("cmp_target", "energy_per_atom", options=tuple(targets)),
     Setting("cmp_descriptor", RunConfig.descriptor, options=tuple(DESCRIPTORS.names())),
+    *reference_settings("cmp_"),
     Setting("cmp_strategies", STRATEGIES.names(), options=tuple(STRATEGIES.names()), multi=True),
     Setting("cmp_seeds", 5, kind=int, bounds=(1, 20)),
     Setting("cmp_budget", min(RunConfig.budget, capacity), kind=int, bounds=(1, capacity)),
@@ -77,6 +80,7 @@ value = {s.key: st.session_state[s.key] for s in SETTINGS}
 with st.sidebar:
     st.selectbox("Target", targets, key="cmp_target")
     st.selectbox("Descriptor", DESCRIPTORS.names(), key="cmp_descriptor")
+    reference_widgets("cmp_")
     st.multiselect("Strategies", STRATEGIES.names(), key="cmp_strategies")
     st.slider("Seeds (paired initial sets)", 1, 20, key="cmp_seeds")
     st.number_input("Budget (labels)", 1, capacity, step=15, key="cmp_budget",
@@ -105,6 +109,7 @@ with user_errors("Checking the settings"):
         dataset=st.session_state[DATASET.key],
         target=value["cmp_target"],
         descriptor=value["cmp_descriptor"],
+        **reference_fields(value, "cmp_"),
         committee_params={"n_members": value["cmp_members"], "epochs": value["cmp_epochs"]},
         n_initial=value["cmp_initial"],
         batch_size=value["cmp_batch"],
@@ -126,6 +131,8 @@ if request is not None:
     else:
         outcome = outcome_for(request)
 
+if outcome is None and request is not None and (pool_note := whole_pool_note(request.base)):
+    st.warning(f"These settings, before you run them: {pool_note}", icon="⚠️")
 if outcome is None:
     outcome = last_outcome()
     if outcome is None:
@@ -140,6 +147,9 @@ else:
     st.success(f"Computed {outcome.request.n_runs} runs in {outcome.compute_seconds:.0f} s (now cached).")
 
 shown = outcome.request
+with user_errors("Checking the budget"):
+    if pool_note := whole_pool_note(shown.base):
+        st.warning(pool_note, icon="⚠️")
 unit, scale = display_unit(shown.base.target)
 stem = f"alcore-compare-{shown.base.dataset}-{outcome.key[:8]}".replace(":", "_").replace("/", "_")
 band = value["cmp_band"]
@@ -155,14 +165,9 @@ with user_errors("Drawing the comparison"):
     st.subheader("Summary")
     table = summary_frame(outcome.results, unit=unit, scale=scale)
     formats = {c: st.column_config.NumberColumn(format="%.3g" if c.startswith("p ") else "%.1f")
-               for c in table.columns if c not in ("strategy", "runs")}
+               for c in table.columns if c not in ("strategy", "runs", LABELS_SAVED_NOTE)}
     st.dataframe(table, hide_index=True, column_config=formats)
-    st.caption(
-        "Final MAE: mean ± std over seeds at the budget. Labels to reach random's final MAE: where the mean curve "
-        "first gets there (interpolated). AULC: area under the MAE curve per label (a mean MAE over the run). p-values "
-        "compare final MAEs with random: Mann-Whitney (unpaired) and Wilcoxon signed-rank (paired by seed)."
-        + ("" if "random" in shown.strategies else " Add **random** to the strategies to get the comparison columns.")
-    )
+    st.caption(summary_caption(len(shown.seeds), "random" in shown.strategies))
 
     st.subheader("Export")
     curves, summary_csv, html = st.columns(3)

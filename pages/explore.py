@@ -20,6 +20,7 @@ from ui.explore_exports import export_buttons
 from ui.explore_settings import DATASET, RESERVED, build_config, run_settings, view_settings
 from ui.figures import explore as figs
 from ui.figures.style import loading_placeholder
+from ui.reference_options import reference_widgets
 from ui.strategy_options import option_widgets, params_for
 from ui.urlstate import publish, restore
 
@@ -47,6 +48,7 @@ restore(settings + views)
 with st.sidebar:
     st.selectbox("Target", list(dataset.targets), key="target")
     st.selectbox("Descriptor family", DESCRIPTORS.names(), key="descriptor")
+    reference_widgets("")
     st.selectbox("Strategy", STRATEGIES.names(), key="strategy")
     option_widgets("", [st.session_state["strategy"]], RESERVED)
     c1, c2 = st.columns(2)

@@ -20,7 +20,8 @@ from ui.figures.learn import (
     pick_order_figure,
     picks_grid_figure,
 )
-from ui.learn_cache import lesson_curves, lesson_picks, lesson_problem, lesson_snapshot
+from ui.learn_cache import lesson_curves, lesson_picks, lesson_problem, lesson_snapshot, reference_key
+from ui.reference_options import reference_fields, reference_settings, reference_widgets
 from ui.strategy_options import option_settings, option_widgets, params_for
 from ui.urlstate import Setting, publish, restore
 
@@ -34,6 +35,7 @@ SETTINGS = [
     Setting("learn_strategy", "uncertainty", str, options=STRATEGY_NAMES),
     Setting("learn_rival", "diversity", str, options=STRATEGY_NAMES[1:]),
 ]
+SETTINGS += reference_settings("learn_")
 RESERVED = [s.key for s in SETTINGS]
 SETTINGS += option_settings("learn_", RESERVED)  # the strategies' options (``learn_alpha``...), from their specs
 restore(SETTINGS)
@@ -46,8 +48,15 @@ with st.sidebar:
                  help="A bundled pool of about 1 700 structures of one material, with energies already computed.")
     st.number_input("Starting set (seed)", min_value=0, max_value=999, step=1, key="learn_seed",
                     help="Which 30 structures are labelled at the start. Change it to see another classroom example.")
+    reference_widgets("learn_")
 
 dataset, seed = st.session_state["learn_dataset"], int(st.session_state["learn_seed"])
+reference = None
+with user_errors("Energy reference"):
+    reference = reference_key(reference_fields(st.session_state, "learn_"))
+if reference is None:
+    publish(SETTINGS)
+    st.stop()
 units = units_for(lesson_config(dataset, seed).target)
 
 st.markdown(
@@ -68,7 +77,7 @@ model starts from 30 labelled structures. (The bundled energies come from a fast
 
 with user_errors("Preparing the lesson"):
     problem = lesson_problem(dataset, seed)
-    snapshot = lesson_snapshot(dataset, seed, problem)
+    snapshot = lesson_snapshot(dataset, seed, reference, problem)
 
     st.markdown(
         """
@@ -114,7 +123,7 @@ Every strategy looks at the same committee and the same pool. Some follow the **
     )
     option_widgets("learn_", STRATEGY_NAMES, RESERVED)
     params = {name: params_for(st.session_state, "learn_", name, RESERVED) for name in STRATEGY_NAMES}
-    picks = lesson_picks(dataset, seed, params, problem)
+    picks = lesson_picks(dataset, seed, reference, params, problem)
     if status.embedding is not None:
         st.plotly_chart(picks_grid_figure(status.embedding, snapshot, picks), key="learn_picks_chart")
     summary = pick_summary(problem, snapshot, picks).rename(columns={
@@ -144,7 +153,7 @@ the Compare page runs the full experiment.
     )
     st.selectbox("Compare random with", STRATEGY_NAMES[1:], key="learn_rival")
     rival = st.session_state["learn_rival"]
-    st.plotly_chart(learning_curve_figure(lesson_curves(dataset, seed, rival, problem), units), key="learn_curve_chart")
+    st.plotly_chart(learning_curve_figure(lesson_curves(dataset, seed, reference, rival, problem), units), key="learn_curve_chart")
 
 st.markdown("### 7. Try it yourself")
 links = st.columns(2)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from alcore.config import RunConfig
+from ui.reference_options import reference_fields, reference_settings
 from ui.strategy_options import option_settings, params_for
 from ui.urlstate import Setting
 
@@ -25,6 +26,7 @@ def run_settings(targets: list[str], descriptors: list[str], strategies: list[st
     return [
         Setting("target", target, str, options=targets),
         Setting("descriptor", DEFAULT.descriptor, str, options=descriptors),
+        *reference_settings(""),
         Setting("strategy", "diversity", str, options=strategies),
         *option_settings("", RESERVED),
         Setting("n_initial", DEFAULT.n_initial, int, bounds=(2, 500)),
@@ -38,8 +40,8 @@ def run_settings(targets: list[str], descriptors: list[str], strategies: list[st
     ]
 
 
-RESERVED = ("dataset", "target", "descriptor", "strategy", "n_initial", "batch_size", "budget", "members", "epochs",
-            "hidden", "lr", "seed", "colour_by", "show_test", "show_random", "show_baseline", "n_rounds",
+RESERVED = ("dataset", "target", "descriptor", "energy_reference", "reference_energies", "strategy", "n_initial",
+            "batch_size", "budget", "members", "epochs", "hidden", "lr", "seed", "colour_by", "show_test", "show_random", "show_baseline", "n_rounds",
             "autoplay_seconds", "autoplay", "round", "step", "run_n", "reset", "explore", "explore_run", "inspect_pick",
             "inspect_index", "map", "map_start", "map_loading", "branch", "branch_strategy", "branch_batch",
             "curve", "parity", "std_hist", "std_error", "calibration")  # Explore keys an option must not take over
@@ -64,6 +66,7 @@ def build_config(values: Mapping[str, Any]) -> RunConfig:
         dataset=values["dataset"],
         target=values["target"],
         descriptor=values["descriptor"],
+        **reference_fields(values),
         strategy=strategy,
         strategy_params=params_for(values, "", strategy, RESERVED),
         committee_params={

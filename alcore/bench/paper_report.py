@@ -17,7 +17,9 @@ import pandas as pd
 from alcore.atomic import atomic_path, write_json, write_text
 from alcore.bench import paper_stats as stats
 from alcore.bench.paper_results import BASELINE, BLOWUP_FACTOR, PAPER_CHOICE, json_ready
+from alcore.comparison.caveats import p_floor_text
 from alcore.comparison.grid import RunResult
+from alcore.comparison.labels_saved import saved_text
 from alcore.comparison.stats import curve_bands
 from alcore.comparison.tables import curves_frame
 from alcore.units import display_unit
@@ -177,7 +179,7 @@ def strategy_table(case: dict[str, Any], unit: str, scale: float) -> str:
             _ci(s["improvement_ci"]),
             s["versus_random"] or "baseline",
             _f(s["labels_to_target"], ".0f", missing="not reached"),
-            _f(s["labels_saved_pct"], "+.1f"),
+            saved_text(s["labels_saved_pct"], s.get("labels_saved_note"), s["labels_to_target"]),
             _f(s["aulc"], ".1f", scale),
             _p(s["p_mann_whitney"]),
             _p(s["p_wilcoxon"]),
@@ -210,6 +212,7 @@ def case_section(case: dict[str, Any], figure: str, unit: str, scale: float) -> 
         "",
         strategy_table(case, unit, scale),
         "",
+        p_floor_text(len(case["seeds"])),
         f"Reference: the same committee trained on the whole pool ({ref['n_labels']} labels), same seeds: "
         f"{_f(ref['mae_mean'], '.1f', scale)} ± {_f(ref['mae_std'], '.1f', scale)} {unit}{gap}.",
         f"Calibration: RMSE / RMS(committee std) on the test split, median over seeds: "
@@ -234,7 +237,9 @@ def case_section(case: dict[str, Any], figure: str, unit: str, scale: float) -> 
     if case["budget_exhausts_pool"]:
         lines.append(
             f"**Note:** the budget uses the whole pool, so every strategy ends with the same {case['budget']} labels; "
-            "final-MAE differences only reflect training-order noise. Compare AULC and the curves instead."
+            "final-MAE differences, the % vs random and the p-values only reflect training-order noise (not a "
+            "strategy comparison at the final round), and labels saved is not comparable. Compare AULC and the "
+            "curves instead."
         )
     return "\n".join(lines)
 
@@ -407,8 +412,14 @@ def markdown(doc: dict[str, Any], meta: dict[str, Any], figures: dict[str, str])
         "**competitive**: it contains 0; **worse**: it lies below 0. With few seeds these intervals are optimistic.",
         "- Labels to reach random's final MAE: where the strategy's mean curve first reaches random's mean final MAE "
         "(linear interpolation between rounds); labels saved (%) compares it with where random's own mean curve "
-        "reaches it. AULC: area under the MAE-vs-labels curve divided by the label range (a mean MAE over the run).",
-        "- p-values: two-sided Mann-Whitney U on final MAEs, and paired Wilcoxon signed-rank by seed, vs random.",
+        "reaches it (\"reaches\": within a relative 1e-9, i.e. rounding). It is **not comparable** (no number) "
+        "when every strategy ends on the same labelled set (the budget uses the whole pool), when random's first-round "
+        "mean MAE is within noise of its final mean (its curve does not decrease), or when the curve that reaches the "
+        "target later is already within noise of it where the other one reaches it; noise = the half-width of the "
+        "95 % t-interval of random's final mean MAE over seeds. "
+        "AULC: area under the MAE-vs-labels curve divided by the label range (a mean MAE over the run).",
+        "- p-values: two-sided Mann-Whitney U on final MAEs, and paired Wilcoxon signed-rank by seed, vs random. "
+        + p_floor_text(len(protocol["seeds"])),
         "- Uncertainty quality: Spearman(committee std, |error|) on the test split, per round the median over seeds, "
         "then the median and range over rounds. Calibration: RMSE / RMS(std) on the test split (1 = calibrated).",
         "",
@@ -423,7 +434,7 @@ def markdown(doc: dict[str, Any], meta: dict[str, Any], figures: dict[str, str])
         "worse in every case; (2) reproduced when diversity is significantly better than random (CI above 0 and "
         "paired Wilcoxon p < 0.05) with 10.9 % inside or below the CI; partly when better but not significantly or "
         "by less; (3) reproduced when diversity needs >= 5 % fewer labels than random to reach random's final MAE, "
-        "partly when 0-5 %; (4) reproduced when every system takes < 4 h and < 8 GB.",
+        "partly when 0-5 %, cases where labels saved is not comparable count neither way; (4) reproduced when every system takes < 4 h and < 8 GB.",
     ]
     if "improvement" in figures:
         parts += ["", f"![improvement vs random]({figures['improvement']})"]
@@ -442,8 +453,7 @@ def markdown(doc: dict[str, Any], meta: dict[str, Any], figures: dict[str, str])
         f"largest difference between a refitted final MAE and the run's own is {deviation * scale:.3g} {unit}.",
         f"- {PAPER_CHOICE} is the strategy the paper's claims are about; the other strategies are shown for context.",
         f"- p-values are not corrected for multiple comparisons ({n_strategies} strategies x {len(doc['cases'])} "
-        f"cases). With {n_seeds} seeds the smallest possible two-sided p is {stats.min_wilcoxon_p(n_seeds):.3g} "
-        f"(paired Wilcoxon) and {stats.min_mann_whitney_p(n_seeds, n_seeds):.3g} (Mann-Whitney).",
+        f"cases). {p_floor_text(n_seeds)}",
         "- Bundled pools are labelled with CHGNet (a DFT surrogate); the real DFT sets come from their own codes and "
         "pseudopotentials, so absolute errors are comparable only within a dataset.",
         "",

@@ -67,6 +67,7 @@ def case_summary(case: CaseRun, budget: int, *, bootstrap_seed: int = 0) -> dict
             "versus_random": stats.classify(interval) if name != BASELINE and base_finals else None,
             "labels_to_target": s.labels_to_target,
             "labels_saved_pct": s.labels_saved_pct,
+            "labels_saved_note": s.labels_saved_note,
             "aulc": s.aulc,
             "p_mann_whitney": s.p_value,
             "p_wilcoxon": s.p_value_paired,
@@ -195,12 +196,13 @@ def verdicts(cases: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
     labels = []
     for c in with_both:
         others = {k: v["labels_saved_pct"] for k, v in c["strategies"].items() if k != BASELINE}
-        reached = {k: v for k, v in others.items() if v is not None}
+        reached = {k: v for k, v in others.items() if v is not None}  # None: not reached or not comparable
         best = max(reached, key=reached.get) if reached else None
         labels.append(
             {
                 "name": c["name"],
                 "labels_saved_pct": of(c)["labels_saved_pct"],
+                "labels_saved_note": of(c).get("labels_saved_note"),
                 "best_strategy": best,
                 "best_saved_pct": reached.get(best) if best else None,
             }

@@ -21,7 +21,7 @@ import numpy as np
 from alcore.comparison.grid import RunResult, run_grid
 from alcore.config import RunConfig
 from alcore.explain import calibration
-from alcore.loop import Problem, fit_committee, prepare_dataset
+from alcore.loop import Problem, fit_model, prepare_dataset
 
 
 class PeakMemory:
@@ -114,14 +114,14 @@ def _extra_fits(
     def fitted(labelled: np.ndarray, round_index: int):
         """Test mean and std of the committee trained on ``labelled`` with the seed of that round."""
         pool = np.setdiff1d(p.split.pool, labelled, assume_unique=True)
-        committee = fit_committee(config, p.X[labelled], p.label(labelled).target, round_index)
-        mean, std = committee.predict(p.X[np.concatenate([test, pool])], return_std=True)  # as loop.step predicts
+        model = fit_model(config, p, labelled, p.label(labelled).target, round_index)
+        mean, std = model.predict(np.concatenate([test, pool]), return_std=True)  # as loop.step predicts
         return mean[: len(test)], std[: len(test)]
 
     mean0, std0 = fitted(p.split.initial, 0)
     everything = np.concatenate([p.split.initial, p.split.pool])
-    committee = fit_committee(config, p.X[everything], p.label(everything).target, last_round)
-    reference = float(np.mean(np.abs(committee.predict(p.X[test]) - y_test)))
+    model = fit_model(config, p, everything, p.label(everything).target, last_round)
+    reference = float(np.mean(np.abs(model.predict(test) - y_test)))
     finals = {}
     for strategy, selected in runs:
         mean, std = fitted(np.concatenate([p.split.initial, *selected]), last_round)
@@ -202,8 +202,8 @@ def choose_structural(
         for seed in seeds:
             order = np.random.default_rng([seed, len(rows)]).permutation(rows)
             train, validation = order[: min(base.budget, len(rows) // 2)], order[min(base.budget, len(rows) // 2) :]
-            committee = fit_committee(base.replace(seed=seed), problem.X[train], problem.y[train], 0)
-            errors.append(float(np.mean(np.abs(committee.predict(problem.X[validation]) - problem.y[validation]))))
+            model = fit_model(base.replace(seed=seed), problem, train, problem.y[train], 0)
+            errors.append(float(np.mean(np.abs(model.predict(validation) - problem.y[validation]))))
         scores[family] = float(np.mean(errors))
     return DescriptorChoice(min(scores, key=scores.get), scores, time.perf_counter() - start)
 

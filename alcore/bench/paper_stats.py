@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
-from scipy.stats import bootstrap, mannwhitneyu, wilcoxon
+from scipy.stats import bootstrap
+
+from alcore.comparison.caveats import min_mann_whitney_p, min_wilcoxon_p  # noqa: F401  (the report reads them here)
 
 CLAIMED_TIO2_IMPROVEMENT = 10.9  # % lower MAE than random on TiO2 (paper, 5 seeds)
 CLAIMED_TIO2_P = 0.008
@@ -111,17 +113,6 @@ def round_summary(values: np.ndarray) -> dict[str, float | None]:
         return {"median": None, "low": None, "high": None}
     per_round = np.nanmedian(values[:, finite_rounds], axis=0)
     return {"median": float(np.median(per_round)), "low": float(per_round.min()), "high": float(per_round.max())}
-
-
-def min_mann_whitney_p(n1: int, n2: int) -> float:
-    """The smallest two-sided Mann-Whitney U p-value two samples of these sizes can reach (complete separation)."""
-    return float(mannwhitneyu(np.arange(n1), np.arange(n2) + n1, alternative="two-sided").pvalue)
-
-
-def min_wilcoxon_p(n_pairs: int) -> float:
-    """The smallest two-sided exact Wilcoxon signed-rank p-value ``n_pairs`` pairs can reach (all differences of
-    one sign)."""
-    return float(wilcoxon(np.arange(1.0, n_pairs + 1.0)).pvalue)
 
 
 def combine(statuses: Iterable[str]) -> str:
@@ -232,29 +223,41 @@ def verdict_tio2(cases: Sequence[Mapping]) -> Verdict:
     return Verdict(claim, combine(statuses), "; ".join(parts) + ". " + note + ".")
 
 
-def labels_case_status(saved_pct: float | None) -> str:
+def labels_case_status(saved_pct: float | None, note: str | None = None) -> str:
     """Claim 3 for one case: reproduced when >= 5 % fewer labels (at least the claim's lower end), partly when fewer
-    but by less, not reproduced when no saving or random's final MAE is never reached."""
+    but by less, not reproduced when no saving or random's final MAE is never reached; not tested when labels saved
+    is not comparable there (``note``: the budget uses the whole pool, or random's curve is flat), which is evidence
+    neither way."""
+    if note:
+        return NOT_TESTED
     if saved_pct is None or saved_pct <= 0:
         return NOT_REPRODUCED
     return REPRODUCED if saved_pct >= CLAIMED_LABELS_SAVED[0] else PARTLY
 
 
 def verdict_labels(cases: Sequence[Mapping], strategy: str = "diversity") -> Verdict:
-    """Claim 3 over every case. Each case: ``name``, ``labels_saved_pct`` (None = never reached random's final MAE),
-    ``best_strategy`` and ``best_saved_pct`` (the strategy that saved the most labels in that case)."""
+    """Claim 3 over every case. Each case: ``name``, ``labels_saved_pct`` (None = never reached random's final MAE,
+    or not comparable), ``labels_saved_note`` (why not comparable, optional), ``best_strategy`` and
+    ``best_saved_pct`` (the strategy that saved the most labels in that case, among comparable ones)."""
     low, high = CLAIMED_LABELS_SAVED
     claim = f"{strategy} needs {low:g}-{high:g} % fewer labels than random for equal accuracy"
     if not cases:
         return Verdict(claim, NOT_TESTED, f"{strategy} or random was not run")
     parts = []
     for c in cases:
-        saved = c["labels_saved_pct"]
-        text = f"{c['name']}: " + ("never reached random's final MAE" if saved is None else f"{saved:+.1f} %")
+        saved, note = c["labels_saved_pct"], c.get("labels_saved_note")
+        if note:
+            text = f"{c['name']}: not comparable ({note})"
+        else:
+            text = f"{c['name']}: " + ("never reached random's final MAE" if saved is None else f"{saved:+.1f} %")
         if c.get("best_strategy") and c["best_strategy"] != strategy:
             text += f" (best: {c['best_strategy']} {_pct(c['best_saved_pct'])})"
         parts.append(text)
-    return Verdict(claim, combine(labels_case_status(c["labels_saved_pct"]) for c in cases), "; ".join(parts) + ".")
+    status = combine(labels_case_status(c["labels_saved_pct"], c.get("labels_saved_note")) for c in cases)
+    skipped = sum(bool(c.get("labels_saved_note")) for c in cases)
+    if skipped:
+        parts.append(f"{skipped} of {len(cases)} cases not comparable, counted neither way")
+    return Verdict(claim, status, "; ".join(parts) + ".")
 
 
 def verdict_cost(datasets: Sequence[Mapping]) -> Verdict:

@@ -108,7 +108,7 @@ class ComparisonRequest:
         options = "; ".join(f"{s} " + ", ".join(f"{k}={v}" for k, v in p.items())
                             for s, p in self.strategy_params.items() if p)
         return (
-            f"{b.dataset} · {b.target} · {b.descriptor} · "
+            f"{b.dataset} · {b.target} · {b.descriptor} · energy reference {b.energy_reference} · "
             f"{len(self.strategies)} strategies x {len(self.seeds)} seeds · "
             f"budget {b.budget} ({b.n_initial} initial + {b.batch_size}/round) · {b.committee} committee ({committee})"
             + (f" · options: {options}" if options else "")

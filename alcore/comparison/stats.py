@@ -12,6 +12,8 @@ from scipy.stats import mannwhitneyu, wilcoxon
 from scipy.stats import t as student_t
 
 from alcore.comparison.grid import RunResult
+from alcore.comparison.labels_saved import RTOL, WHOLE_POOL, final_labelled, same_final_sets, saving, target_noise
+from alcore.comparison.labels_saved import labels_to_reach  # noqa: F401  (its home before labels_saved existed)
 
 
 @dataclass(frozen=True)
@@ -22,10 +24,11 @@ class StrategySummary:
     final_mae_std: float
     improvement_pct: float | None  # lower final MAE than random, in % of random's (positive = better)
     labels_to_target: float | None  # labels at which the mean curve first reaches random's final mean MAE
-    labels_saved_pct: float | None  # % fewer labels than random needed for that MAE
+    labels_saved_pct: float | None  # % fewer labels than random needed for that MAE (None: see the note)
     aulc: float  # area under the MAE-vs-labels curve, divided by the label range (a mean MAE over the run)
     p_value: float | None  # Mann-Whitney U (two-sided) on final MAEs vs random
     p_value_paired: float | None  # Wilcoxon signed-rank on per-seed final MAEs vs random (paired by seed)
+    labels_saved_note: str | None = None  # why labels saved is not comparable (alcore.comparison.labels_saved)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in self.__dict__.items()}
@@ -42,18 +45,6 @@ def mean_curve(results: Sequence[RunResult]) -> tuple[np.ndarray, np.ndarray, np
     return grid, maes.mean(axis=0), std
 
 
-def labels_to_reach(n_labels: np.ndarray, mae: np.ndarray, target: float) -> float | None:
-    """First label count where the curve reaches ``target``, linearly interpolated between rounds; None if never."""
-    hits = np.nonzero(mae <= target)[0]
-    if len(hits) == 0:
-        return None
-    i = int(hits[0])
-    if i == 0:
-        return float(n_labels[0])
-    x0, x1, y0, y1 = n_labels[i - 1], n_labels[i], mae[i - 1], mae[i]
-    return float(x0 + (y0 - target) * (x1 - x0) / (y0 - y1))
-
-
 def aulc(n_labels: np.ndarray, mae: np.ndarray) -> float:
     """Trapezoidal area under the learning curve over its label range (equal to a mean MAE; lower is better)."""
     span = float(n_labels[-1] - n_labels[0])
@@ -62,29 +53,33 @@ def aulc(n_labels: np.ndarray, mae: np.ndarray) -> float:
     return float(np.trapezoid(mae, n_labels) / span)
 
 
-def summarise(results: Sequence[RunResult], baseline: str = "random") -> dict[str, StrategySummary]:
-    """Per-strategy statistics against ``baseline`` (when it was run)."""
+def summarise(
+    results: Sequence[RunResult], baseline: str = "random", *, rtol: float = RTOL
+) -> dict[str, StrategySummary]:
+    """Per-strategy statistics against ``baseline`` (when it was run). ``rtol``: how close to the baseline's final
+    mean MAE a curve must get to "reach" it; labels saved is None with a reason where it is not comparable."""
     by_strategy: dict[str, list[RunResult]] = {}
     for r in results:
         by_strategy.setdefault(r.strategy, []).append(r)
     base_runs = by_strategy.get(baseline)
     base_final = {r.seed: r.mae[-1] for r in base_runs} if base_runs else {}
     base_target = float(np.mean(list(base_final.values()))) if base_final else None
-    base_labels = None
-    if base_runs:
-        grid, base_mean, _ = mean_curve(base_runs)
-        base_labels = labels_to_reach(grid, base_mean, base_target)
+    base_curve = mean_curve(base_runs)[:2] if base_runs else None
+    noise = target_noise(list(base_final.values()), rtol=rtol) if base_final else 0.0
+    picks = {name: {r.seed: final_labelled(r.selected, len(r.n_labels)) for r in runs}
+             for name, runs in by_strategy.items()}  # fmt: skip
+    whole_pool = base_runs is not None and same_final_sets(picks, baseline)
 
     summary = {}
     for name, runs in by_strategy.items():
         grid, mean, _ = mean_curve(runs)
         finals = np.array([r.mae[-1] for r in runs])
-        improvement = labels = saved = p = p_paired = None
+        improvement = labels = saved = note = p = p_paired = None
         if base_target is not None:
             improvement = float((base_target - finals.mean()) / base_target * 100.0)
-            labels = labels_to_reach(grid, mean, base_target)
-            if labels is not None and base_labels:
-                saved = float((base_labels - labels) / base_labels * 100.0)
+            labels, saved, note = saving((grid, mean), base_curve, base_target, noise, rtol=rtol)
+            if whole_pool:
+                saved, note = None, WHOLE_POOL
             if name != baseline:
                 p = _mann_whitney(finals, np.array(list(base_final.values())))
                 p_paired = _paired_wilcoxon({r.seed: r.mae[-1] for r in runs}, base_final)
@@ -99,6 +94,7 @@ def summarise(results: Sequence[RunResult], baseline: str = "random") -> dict[st
             aulc=float(np.mean([aulc(r.n_labels, r.mae) for r in runs])),
             p_value=p,
             p_value_paired=p_paired,
+            labels_saved_note=note,
         )
     return summary
 

@@ -9,7 +9,10 @@ import numpy as np
 import pandas as pd
 
 from alcore.comparison.grid import RunResult
+from alcore.comparison.labels_saved import saved_text
 from alcore.comparison.stats import summarise
+
+LABELS_SAVED_NOTE = "labels saved: why no number"
 
 CURVE_COLUMNS = ("run", "strategy", "seed", "round", "n_labels", "mae", "rmse", "r2", "spearman", "mean_pool_std")
 
@@ -46,9 +49,11 @@ def summary_frame(
 ) -> pd.DataFrame:
     """The per-strategy table of ``alcore.compare.summarise``, errors multiplied by ``scale`` into ``unit``.
 
-    Columns that need the baseline are empty when it was not run."""
+    Columns that need the baseline are empty when it was not run. Labels saved is empty where it is not a number,
+    and ``LABELS_SAVED_NOTE`` says why: "not comparable (reason)" or "not reached"."""
     rows = []
     for name, s in summarise(results, baseline=baseline).items():
+        missing = s.labels_saved_pct is None and s.improvement_pct is not None
         rows.append(
             {
                 "strategy": name,
@@ -58,12 +63,13 @@ def summary_frame(
                 f"vs {baseline} (%)": s.improvement_pct,
                 f"labels to reach {baseline}'s final MAE": s.labels_to_target,
                 "labels saved (%)": s.labels_saved_pct,
+                LABELS_SAVED_NOTE: saved_text(None, s.labels_saved_note, s.labels_to_target) if missing else "",
                 f"AULC ({unit})": s.aulc * scale,
                 "p Mann-Whitney": s.p_value,
                 "p Wilcoxon (paired)": s.p_value_paired,
             }
         )
     frame = pd.DataFrame(rows)
-    number_columns = [c for c in frame.columns if c not in ("strategy", "runs")]
+    number_columns = [c for c in frame.columns if c not in ("strategy", "runs", LABELS_SAVED_NOTE)]
     frame[number_columns] = frame[number_columns].astype(float)  # None -> NaN, shown as empty cells
     return frame

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from alcore.comparison.labels_saved import WHOLE_POOL
+from alcore.comparison.tables import LABELS_SAVED_NOTE
 from ui.compare_state import LAST_OUTCOME, RUNNING
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -47,6 +49,9 @@ def test_run_draws_curves_table_and_exports_then_a_new_session_reads_the_cache()
     assert "Computed 4 runs" in at.success[0].value
     assert len(at.get("plotly_chart")) == 1
     assert at.dataframe[0].value["strategy"].tolist() == ["random", "uncertainty"]
+    assert not at.warning  # a budget of 60 leaves most of the pool unlabelled
+    assert any("smallest possible two-sided p is 0.333 (Mann-Whitney, 2 vs 2) and 0.5 (paired Wilcoxon)" in c.value
+               for c in at.caption)  # fmt: skip
     downloads = {b.key for b in at.get("download_button")}
     assert downloads == {"cmp_dl_curves", "cmp_dl_summary", "cmp_dl_html"}
     assert RUNNING not in at.session_state  # a finished run leaves no interrupted-run marker
@@ -111,3 +116,25 @@ def test_an_initial_set_the_dataset_cannot_hold_is_reported_when_run():
     at.button(key="cmp_run").click().run()
     assert not at.exception
     assert "too few" in at.error[0].value and LAST_OUTCOME not in at.session_state
+
+
+def test_a_budget_that_labels_the_whole_pool_is_warned_about_and_labels_saved_is_not_a_number():
+    """TiO2: 1370 structures outside the test split; 1340 initial + 2 rounds of 15 label all of them."""
+    at = open_compare(cmp_initial="1340", cmp_batch="15", cmp_budget="1370")
+    assert not at.exception
+    assert "These settings, before you run them: The budget (1370 labels) uses the whole pool" in at.warning[0].value
+
+    at.button(key="cmp_run").click().run()
+    assert not at.exception and not at.error
+    outcome = at.session_state[LAST_OUTCOME]
+    assert all(r.n_labels.tolist() == [1340, 1355, 1370] for r in outcome.results)
+    (warning,) = at.warning
+    assert "uses the whole pool" in warning.value and "the % vs random and the p-values compare" in warning.value
+    table = at.dataframe[0].value
+    assert table["labels saved (%)"].isna().all()
+    assert set(table[LABELS_SAVED_NOTE]) == {f"not comparable ({WHOLE_POOL})"}
+    assert any("not comparable (reason)" in c.value for c in at.caption)
+
+    at.number_input(key="cmp_budget").set_value(1355).run()  # the shown result is still the whole-pool one
+    assert any("uses the whole pool" in w.value for w in at.warning)
+    assert not any("These settings, before you run them" in w.value for w in at.warning)

@@ -46,6 +46,29 @@ def test_compare_writes_the_documented_json(small_dataset, tmp_path, capsys):
     assert len(doc["runs"]) == 6
     assert all(r["n_labels"] == [10, 15, 20, 25] and len(r["mae"]) == 4 for r in doc["runs"])
     assert doc["config"]["seeds"] == [0, 1]
+    assert "With 2 seeds the smallest possible two-sided p is 0.333" in printed and "warning" not in printed
+
+
+def test_compare_warns_when_the_budget_labels_the_whole_pool(small_dataset, tmp_path, capsys):
+    """80 structures: 16 in the test split, 64 = initial + pool; a budget of 64 ends every strategy on one set."""
+    out_json = tmp_path / "whole.json"
+    whole = ["--initial", "10", "--batch", "27", "--budget", "64", "--members", "2", "--epochs", "10", "--hidden", "8"]
+    code = main(["compare", "--dataset", str(small_dataset), "--strategies", "random,diversity", "--seeds", "2",
+                 "--n-jobs", "1", "-q", "--json", str(out_json), *whole])  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    warning, *rest = printed.splitlines()
+    assert warning.startswith("warning: The budget (64 labels) uses the whole pool")
+    assert "not strategies" in warning
+    row = next(line for line in rest if line.startswith("diversity"))
+    assert " n/c " in row
+    assert "not comparable for random, diversity: every strategy ends on the same labelled set" in printed
+    doc = json.loads(out_json.read_text())
+    assert all(r["n_labels"][-1] == 64 for r in doc["runs"])
+    assert {e["labels_saved_note"] for e in doc["summary"].values()} == {
+        "every strategy ends on the same labelled set: the budget uses the whole pool"
+    }
+    assert all(e["labels_saved_pct"] is None for e in doc["summary"].values())
 
 
 def test_errors_are_one_line_messages(small_dataset, capsys):

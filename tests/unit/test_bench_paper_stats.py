@@ -117,6 +117,26 @@ def test_labels_case_status(saved, expected):
     assert stats.labels_case_status(saved) == expected
 
 
+def test_a_not_comparable_labels_saved_is_evidence_neither_way():
+    assert stats.labels_case_status(None, "random's curve is flat") == stats.NOT_TESTED
+    assert stats.labels_case_status(40.0, "the budget uses the whole pool") == stats.NOT_TESTED
+    flat = {"name": "B", "labels_saved_pct": None, "labels_saved_note": "random's curve is flat",
+            "best_strategy": None, "best_saved_pct": None}  # fmt: skip
+    won = {"name": "A", "labels_saved_pct": 8.0, "best_strategy": "diversity", "best_saved_pct": 8.0}
+    verdict = stats.verdict_labels([won, flat])
+    assert verdict.status == stats.REPRODUCED  # B neither confirms nor refutes
+    assert "B: not comparable (random's curve is flat)" in verdict.evidence
+    assert "1 of 2 cases not comparable, counted neither way" in verdict.evidence
+    assert stats.verdict_labels([flat]).status == stats.NOT_TESTED
+
+
+def test_the_p_value_floors_are_the_comparison_ones():
+    from alcore.comparison import caveats
+
+    assert stats.min_wilcoxon_p is caveats.min_wilcoxon_p and stats.min_mann_whitney_p is caveats.min_mann_whitney_p
+    assert stats.min_wilcoxon_p(5) == pytest.approx(0.0625)
+
+
 def test_labels_verdict_names_a_better_strategy():
     verdict = stats.verdict_labels(
         [{"name": "A", "labels_saved_pct": None, "best_strategy": "kcenter", "best_saved_pct": 12.0}]
@@ -171,6 +191,15 @@ def _summary_case(name, elements, div_pct, div_ci, p, saved):
             "strategies": strategies, "first5": None, "seconds": {"total": 60.0}, "peak_mb": 900.0}  # fmt: skip
 
 
+def test_verdicts_skip_cases_whose_labels_saved_is_not_comparable():
+    case = _summary_case("Si / rdf", ["Si"], 3.0, [-1.0, 6.0], 0.3, None)
+    case["strategies"]["diversity"]["labels_saved_note"] = "every strategy ends on the same labelled set"
+    case["strategies"]["kcenter"]["labels_saved_pct"] = None
+    claim = verdicts([case])[2]
+    assert claim["status"] == stats.NOT_TESTED
+    assert "Si / rdf: not comparable (every strategy ends on the same labelled set)" in claim["evidence"]
+
+
 def test_verdicts_are_computed_from_the_case_numbers():
     cases = [
         _summary_case("TiO2 / paper", ["O", "Ti"], 12.0, [5.0, 18.0], 0.004, 9.0),
@@ -213,6 +242,24 @@ def test_case_summary_numbers():
         (np.mean(finals_r[:5]) - np.mean(finals_d[:5])) / np.mean(finals_r[:5]) * 100
     )
     assert json.loads(json.dumps(json_ready(case), allow_nan=False)) == json_ready(case)
+    assert "labels_saved_note" in case["strategies"]["diversity"]  # why labels saved has no number, if it has none
+
+
+def test_case_summary_and_report_show_not_comparable_instead_of_a_number():
+    from alcore.bench.paper_report import case_section
+
+    flat = [_run("random", seed, 0.20 + 0.01 * seed, rounds=3) for seed in range(5)]
+    for r in flat:
+        r.mae[:] = r.mae[-1]  # random's curve does not decrease
+    diversity = [_run("diversity", seed, 0.19) for seed in range(5)]
+    case = json_ready(case_summary(_case_run([*flat, *diversity]), budget=300))
+    div = case["strategies"]["diversity"]
+    assert div["labels_saved_pct"] is None and div["labels_saved_note"]
+    text = case_section(case, "figures/x.png", "meV/atom", 1000.0)
+    row = next(line for line in text.splitlines() if line.startswith("| diversity |"))
+    assert f"not comparable ({div['labels_saved_note']})" in row
+    assert "smallest possible two-sided p is 0.00794 (Mann-Whitney, 5 vs 5) and 0.0625 (paired Wilcoxon)" in text
+    assert "not a strategy comparison at the final round" in text  # 30 + 50 < 300: the whole-pool note
 
 
 def test_json_ready_makes_strict_json():

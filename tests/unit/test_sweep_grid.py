@@ -153,6 +153,11 @@ def test_summary_groups_runs_that_differ_only_in_strategy_and_seed():
         [5, "random", 2, 2], [5, "diversity", 2, 2], [10, "random", 2, 2], [10, "diversity", 2, 1]
     ]  # fmt: skip
     assert summary["vs random (%)"].tolist() == pytest.approx([0.0, 50.0, 0.0, 50.0])
+    # every fake run picked rows 3 and 4: the same final labelled set, so labels saved is no number, and says why
+    assert summary["labels saved (%)"].isna().all()
+    assert set(summary["labels saved: why no number"]) == {
+        "not comparable (every strategy ends on the same labelled set: the budget uses the whole pool)"
+    }
     assert len(curves) == 7 * 2 and set(curves["batch_size"]) == {5, 10}
     empty_summary, empty_curves = summarise_sweep(configs, {})
     assert empty_summary.empty and empty_curves.empty
