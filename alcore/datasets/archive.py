@@ -6,6 +6,12 @@ inside the archive are not opened, and the number of members and the total uncom
 or broken archive cannot exhaust memory: a zip's table of contents is sized up before it is parsed, in a tar every
 file's size counts (skipping one still decompresses it), and a compressed tar is checked against its checksum. Every
 member carries a ``label`` (``archive.tar.gz:folder/file.xsf``) that error messages use to name exactly what was wrong.
+
+A folder or archive is read as one format, and nothing in it is dropped silently (``read_collection``): files of
+the importer's format are read; files that are clearly not data (README, LICENSE, ``__MACOSX/``, ``.DS_Store``, hidden
+files, a sidecar ``energies.csv`` the format does not use), links, archives inside the archive and files of no known
+format are skipped and listed in ``Skipped.summary()`` (the dataset's provenance); a file of *another* dataset format
+(``.xsf`` beside ``.cif`` files, say) makes the whole read fail, naming the formats and members found.
 """
 
 from __future__ import annotations
@@ -55,18 +61,91 @@ class Member:
         return PurePosixPath(self.name)
 
 
+SIDECAR = "energies.csv"
+"""The energies file read beside CIF/POSCAR structures (``structure_files``)."""
+
+NOT_DATA_STEMS = ("readme", "license", "licence", "copying", "notice", "authors", "changelog", "citation")
+NOT_DATA_NAMES = ("thumbs.db", "desktop.ini")
+NOT_DATA_SUFFIXES = (".md", ".rst", ".txt", ".pdf", ".html")
+
+_EXTXYZ_NAMES = tuple(f"{s}{c}" for s in (".xyz", ".extxyz") for c in ("", ".gz", ".bz2", ".xz"))
+
+
+def is_poscar_name(name: str) -> bool:
+    base = PurePosixPath(name).name
+    return base.upper().startswith(("POSCAR", "CONTCAR")) or base.lower().endswith((".vasp", ".poscar"))
+
+
+def is_not_data(name: str) -> bool:
+    """README/LICENSE-like files, macOS and Windows droppings, hidden files and the ``energies.csv`` sidecar."""
+    pure = PurePosixPath(name)
+    base = pure.name.lower()
+    if any(part.startswith(("__MACOSX", ".")) for part in pure.parts) or base in NOT_DATA_NAMES or base == SIDECAR:
+        return True
+    return base.split(".", 1)[0] in NOT_DATA_STEMS or base.endswith(NOT_DATA_SUFFIXES)
+
+
+def file_kind(name: str) -> str | None:
+    """The dataset format a member's name says it holds (``xsf``, ``cif``, ``poscar``, ``json``, ``extxyz``,
+    ``csv``, ``ase-db``), or None (not a dataset format, or clearly not data)."""
+    if is_not_data(name):
+        return None
+    base = PurePosixPath(name).name.lower()
+    for kind, suffixes in (("xsf", (".xsf",)), ("cif", (".cif",)), ("json", (".json",)), ("extxyz", _EXTXYZ_NAMES),
+                           ("csv", (".csv",)), ("ase-db", (".db",))):  # fmt: skip
+        if base.endswith(suffixes):
+            return kind
+    return "poscar" if is_poscar_name(name) else None
+
+
+LISTED = 20
+"""How many skipped names a summary or message lists (the count is always complete)."""
+
+
 @dataclass
 class Skipped:
-    """What a scan left out, so "nothing found" can say why (links are never followed, archives not opened)."""
+    """What a scan left out, so "nothing found" can say why (links are never followed, archives not opened), and so
+    the dataset's summary lists every file that was not read; ``foreign`` files (another dataset format) refuse."""
 
     links: list[str] = field(default_factory=list)
     archives: list[str] = field(default_factory=list)
+    not_data: list[str] = field(default_factory=list)
+    other: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
 
-    def note(self, name: str, is_link: bool) -> None:
+    def note(self, name: str, is_link: bool, regular: bool = True) -> None:
         if is_link:
             self.links.append(name)
+        elif not regular:
+            self.other.append(name)
+        elif file_kind(name) is not None:
+            self.foreign.append(name)
         elif name.lower().endswith(NESTED_SUFFIXES):
             self.archives.append(name)
+        elif is_not_data(name):
+            self.not_data.append(name)
+        else:
+            self.other.append(name)
+
+    def summary(self) -> dict:
+        """``{"count": n, "files": ["README.md (not data)", ...]}`` (at most ``LISTED`` names), for provenance."""
+        why = (("links", "link, not followed"), ("archives", "archive inside, not opened"),
+               ("not_data", "not data"), ("other", "not a dataset format"))  # fmt: skip
+        entries = [f"{name} ({reason})" for attr, reason in why for name in getattr(self, attr)]
+        return {"count": len(entries), "files": entries[:LISTED]}
+
+    def check_one_format(self, container: Path, members: list[str], what: str) -> None:
+        """Refuse a folder or archive that also holds files of another dataset format (they would be dropped)."""
+        if not self.foreign:
+            return
+        others = describe_kinds(self.foreign)
+        if not members:
+            raise DatasetError(container, f"no {what} found; it holds {others}: read it as that format")
+        raise DatasetError(
+            container, f"holds files of more than one dataset format: {describe_kinds(members)} and {others}; a "
+            "folder or an archive is read as one format, so the other files would be left out. Put each format in its "
+            "own archive, or remove the files that are not part of the dataset",
+        )  # fmt: skip
 
     def reason(self) -> str:
         parts = []
@@ -80,6 +159,16 @@ class Skipped:
 
 def _count(items: list[str], noun: str) -> str:
     return f"1 {noun}" if len(items) == 1 else f"{len(items)} {noun}s"
+
+
+def describe_kinds(names: list[str]) -> str:
+    """``30 cif files (e.g. 'a.cif'), 2 xsf files (e.g. 'b.xsf')``: the formats among ``names``, for messages."""
+    from collections import Counter
+
+    kinds = Counter(file_kind(n) or "other" for n in names)
+    return ", ".join(f"{count} {kind} file{'s' if count > 1 else ''} (e.g. "
+                     f"'{next(n for n in names if (file_kind(n) or 'other') == kind)}')"
+                     for kind, count in kinds.most_common())  # fmt: skip
 
 
 def archive_kind(path: Path) -> str | None:
@@ -97,7 +186,13 @@ def read_members(path: Path, accept: Callable[[str], bool], what: str) -> list[M
 
     ``what`` describes the wanted files for the "nothing found" error (e.g. ``"*.xsf files"``).
     """
-    path = Path(path)
+    return read_collection(path, accept, what)[0]
+
+
+def read_collection(path: Path, accept: Callable[[str], bool], what: str) -> tuple[list[Member], Skipped]:
+    """``read_members`` and what was left out; refuses members of another dataset format (see the module doc)."""
+    path, wanted = Path(path), accept
+    accept = lambda n: wanted(n) and (not is_not_data(n) or PurePosixPath(n).name == SIDECAR)  # noqa: E731
     if not path.exists():
         raise DatasetError(path, "no such file or folder")
     skipped = Skipped()
@@ -109,9 +204,10 @@ def read_members(path: Path, accept: Callable[[str], bool], what: str) -> list[M
         members = list(_zip_members(path, accept, skipped))
     else:
         members = [Member(path.name, str(path), read_file(path))]
+    skipped.check_one_format(path, [m.name for m in members if PurePosixPath(m.name).name != SIDECAR], what)
     if not members:
         raise DatasetError(path, f"no {what} found{skipped.reason()}")
-    return sorted(members, key=lambda m: m.name)
+    return sorted(members, key=lambda m: m.name), skipped
 
 
 def list_names(path: Path) -> list[str]:
@@ -242,7 +338,8 @@ def _folder_members(root: Path, accept: Callable[[str], bool], skipped: Skipped,
     for file in sorted(root.rglob("*")):
         name = file.relative_to(root).as_posix()
         if file.is_symlink() or not file.is_file():
-            skipped.note(name, file.is_symlink())
+            if file.is_symlink() or not file.is_dir():
+                skipped.note(name, file.is_symlink(), regular=False)
             continue
         if not accept(name):
             charge(0)
@@ -264,7 +361,8 @@ def _tar_members(path: Path, accept: Callable[[str], bool], skipped: Skipped, re
                 _check_name(path, info.name)
                 charge(info.size if info.isfile() else 0)  # a skipped member is decompressed all the same
                 if not info.isfile() or not accept(name):
-                    skipped.note(name, info.issym() or info.islnk())
+                    if not info.isdir():
+                        skipped.note(name, info.issym() or info.islnk(), regular=info.isfile())
                     continue
                 data = b""
                 if read:
@@ -334,7 +432,8 @@ def _zip_members(path: Path, accept: Callable[[str], bool], skipped: Skipped, re
             is_link = _zip_is_symlink(info)
             if info.is_dir() or is_link or not accept(name):
                 charge(0)  # never decompressed, so only counted
-                skipped.note(name, is_link)
+                if not info.is_dir():
+                    skipped.note(name, is_link)
                 continue
             charge(info.file_size)
             yield Member(name, f"{path}:{name}", _read_zip_member(archive, info, path, name) if read else b"")

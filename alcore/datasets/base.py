@@ -50,25 +50,43 @@ class Dataset:
     def __post_init__(self) -> None:
         n = len(self.atoms)
         if n == 0:
-            raise DatasetError(self.provenance.get("path"), "no structures found")
+            raise DatasetError(self.source or self.label, "no structures found")
         if DEFAULT_TARGET not in self.targets:
-            raise DatasetError(self.provenance.get("path"), f"missing target {DEFAULT_TARGET!r}")
+            raise DatasetError(self.source or self.label, f"missing target {DEFAULT_TARGET!r}")
         for key, values in self.targets.items():
             arr = np.asarray(values, dtype=float)
             if arr.shape != (n,):
-                raise DatasetError(self.provenance.get("path"), f"target {key!r} has shape {arr.shape}, expected ({n},)")
+                raise DatasetError(self.source or self.label, f"target {key!r} has shape {arr.shape}, expected ({n},)")
             arr.setflags(write=False)
             self.targets[key] = arr
         if len(self.ids) != n:
-            raise DatasetError(self.provenance.get("path"), f"{len(self.ids)} ids for {n} structures")
+            raise DatasetError(self.source or self.label, f"{len(self.ids)} ids for {n} structures")
         if len(set(self.ids)) != n:
-            raise DatasetError(self.provenance.get("path"), "structure ids are not unique")
+            raise DatasetError(self.source or self.label, "structure ids are not unique")
         for label, seq in (("forces", self.forces), ("stress", self.stress), ("kinds", self.kinds)):
             if seq is not None and len(seq) != n:
-                raise DatasetError(self.provenance.get("path"), f"{len(seq)} {label} entries for {n} structures")
+                raise DatasetError(self.source or self.label, f"{len(seq)} {label} entries for {n} structures")
 
     def __len__(self) -> int:
         return len(self.atoms)
+
+    @property
+    def source(self) -> str | None:
+        """Where the dataset was read from (its file path, ``upload:<name>``), for messages; None if built in memory."""
+        found = self.provenance.get("path") or self.provenance.get("uploaded_file")
+        return None if found is None else str(found)
+
+    @property
+    def label(self) -> str:
+        """``dataset 'Si' (path/to/Si.extxyz.gz)``: the name and, when known, the file, for messages."""
+        return f"dataset {self.name!r}" + (f" ({self.source})" if self.source else "")
+
+    def check_target_varies(self, name: str = DEFAULT_TARGET) -> None:
+        """Refuse a target with one value for every structure: nothing to learn, and R² would be NaN."""
+        values = self.target(name)
+        if len(values) > 1 and np.all(values == values[0]):
+            raise DatasetError(self.source or self.label, f"target {name!r} is {values[0]:.6g} for all {len(values)} "
+                               "structures: a constant target cannot be learned (R² would be undefined)")  # fmt: skip
 
     @property
     def energy_per_atom(self) -> np.ndarray:
@@ -78,7 +96,7 @@ class Dataset:
         try:
             return self.targets[name]
         except KeyError:
-            raise KeyError(f"dataset {self.name!r} has no target {name!r}; available: {sorted(self.targets)}") from None
+            raise KeyError(f"{self.label} has no target {name!r}; available: {sorted(self.targets)}") from None
 
     @property
     def n_atoms(self) -> np.ndarray:

@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from pathlib import Path, PurePosixPath
 
-from alcore.datasets.archive import archive_kind, scan_names
+from alcore.datasets.archive import archive_kind, describe_kinds, file_kind, scan_names
 from alcore.datasets.base import Dataset, DatasetError
 from alcore.datasets.importers import IMPORTERS
 from alcore.datasets.importers.mlearn import SPLIT_FILES
@@ -62,6 +62,8 @@ def _detect_file(path: Path) -> str | None:
         return "poscar"
     if name.endswith(".xsf"):
         return "xsf"
+    if name.endswith(".db"):
+        return "ase-db"
     if name.endswith((".csv", ".json")):
         sample = _peek(path)
         if not sample.strip():
@@ -80,11 +82,19 @@ def _detect_collection(path: Path) -> str | None:
             return "mlearn"
     all_names, skipped = scan_names(path)
     names = [n for n in all_names if PurePosixPath(n).name != SIDECAR]
-    kinds = Counter(_kind_of_name(n) for n in names)
+    data = [n for n in names if file_kind(n) is not None]
+    kinds = Counter(_kind_of_name(n) for n in data)
+    where = "a folder" if path.is_dir() else "an archive"
+    if len(set(map(file_kind, data))) > 1:  # one format per folder or archive: never read some and drop the rest
+        raise DatasetError(path, f"holds files of more than one dataset format: {describe_kinds(data)}; {where} "
+                                 "is read as one format, so the other files would be left out. Put each format in "
+                                 "its own archive, or remove the files that are not part of the dataset")  # fmt: skip
     kinds.pop(None, None)
     if not kinds:
-        where = "folder" if path.is_dir() else "archive"
-        held = f"the {where} is empty" if not all_names else f"none of the {len(all_names)} files in the {where} is one"
+        held = f"the {where[2:].strip()} is empty" if not all_names else (
+            f"none of the {len(all_names)} files in the {where[2:].strip()} is one")
+        if data:
+            held = f"it holds {describe_kinds(data)}, which are read one file at a time, not from {where}"
         raise DatasetError(path, f"no dataset files found ({DATASET_FILES}): {held}{skipped.reason()}")
     kind = kinds.most_common(1)[0][0]
     if kind != "json":

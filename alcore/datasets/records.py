@@ -78,6 +78,10 @@ class Record:
     stress: Any = None
     kind: str | None = None
     extra: dict[str, float] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    """Where each field came from in the file (``{"forces": "arrays 'dft_force'"}``), for the read summary."""
+    ignored: list[str] = field(default_factory=list)
+    """Keys of the file that no field was read from (``"info 'config_type'"``), for the read summary."""
 
     def fail(self, problem: str) -> DatasetError:
         prefix = f"{self.item}: " if self.item else ""
@@ -90,9 +94,13 @@ def check_structure_count(n: int, where: str | Path) -> None:
 
 
 def build_dataset(
-    records: Iterable[Record], *, path: str | Path, name: str, format: str, provenance: dict[str, Any] | None = None
+    records: Iterable[Record], *, path: str | Path, name: str, format: str, provenance: dict[str, Any] | None = None,
+    skipped: dict[str, Any] | None = None,
 ) -> Dataset:
-    """Validate records and assemble an immutable ``Dataset`` (raises ``DatasetError`` naming the bad record)."""
+    """Validate records and assemble an immutable ``Dataset`` (raises ``DatasetError`` naming the bad record).
+
+    ``skipped`` (``archive.Skipped.summary()``) lists the files of a folder or archive that were not read; it goes
+    into the read summary (``provenance["read"]``, see ``read_summary``) with the fields read and keys ignored."""
     records = list(records)
     if not records:
         raise DatasetError(path, "no structures found")
@@ -123,6 +131,7 @@ def build_dataset(
     prov.update(provenance or {})
     if dropped:
         prov["dropped_targets"] = {k: "missing on some structures" for k in dropped}
+    prov["read"] = read_summary(records, forces, stress, targets, skipped)
     return Dataset(
         name=name,
         atoms=tuple(r.atoms for r in records),
@@ -133,6 +142,28 @@ def build_dataset(
         kinds=tuple(r.kind if r.kind is not None else UNKNOWN_KIND for r in records) if has_kinds else None,
         provenance=prov,
     )
+
+
+def read_summary(records: list[Record], forces: list, stress: list, targets: dict[str, np.ndarray],
+                 skipped: dict[str, Any] | None) -> dict[str, Any]:
+    """What the file gave: per field, how many structures have it and which keys it came from; the keys no field
+    was read from (with the number of structures that have them); the files of a folder or archive not read."""
+    counts = {"ids": len(records), "kinds": sum(r.kind is not None for r in records),
+              "forces": sum(f is not None for f in forces), "stress": sum(s is not None for s in stress),
+              **{key: len(records) for key in targets}}  # fmt: skip
+    fields: dict[str, Any] = {}
+    for key, count in counts.items():
+        if not count:
+            continue
+        fields[key] = {"structures": int(count)}
+        origins = sorted({r.sources[key] for r in records if key in r.sources})
+        if origins:
+            fields[key]["from"] = origins
+    ignored = Counter(key for r in records for key in dict.fromkeys(r.ignored))
+    summary: dict[str, Any] = {"fields": fields, "ignored": dict(sorted(ignored.items()))}
+    if skipped is not None:
+        summary["skipped_files"] = skipped
+    return summary
 
 
 def _as_float(record: Record, label: str, value: Any) -> float:

@@ -65,8 +65,27 @@ def one_line_description(dataset: Dataset) -> str:
     forces = ", forces" if info["has_forces"] else ""
     return (
         f"{'-'.join(info['elements'])}: {info['n_structures']} structures, {info['n_atoms_min']}-{info['n_atoms_max']} "
-        f"atoms; targets {', '.join(info['targets'])}{forces}"
+        f"atoms; targets {', '.join(info['targets'])}{forces}{read_notes(dataset)}"
     )
+
+
+def read_notes(dataset: Dataset, shown: int = 5) -> str:
+    """``; not read: info 'foo' (3 structures); 2 files skipped: README.md (not data), ...`` from the read summary in
+    the provenance, so what an upload left out is visible where it is described; empty when nothing was."""
+    read = dataset.provenance.get("read") or {}
+    parts = []
+    ignored = read.get("ignored") or {}
+    if ignored:
+        keys = [f"{key} ({count} structures)" if count != len(dataset) else key for key, count in ignored.items()]
+        more = f" and {len(keys) - shown} more" if len(keys) > shown else ""
+        parts.append(f"not read: {', '.join(keys[:shown])}{more}")
+    skipped = read.get("skipped_files") or {}
+    if skipped.get("count"):
+        more = ", ..." if skipped["count"] > min(shown, len(skipped["files"])) else ""
+        parts.append(f"{skipped['count']} file{'s' if skipped['count'] > 1 else ''} skipped: "
+                     f"{', '.join(skipped['files'][:shown])}{more}")  # fmt: skip
+    parts += [str(note) for note in dataset.provenance.get("notes") or []]
+    return "".join(f"; {part}" for part in parts)
 
 
 def kinds_of(dataset: Dataset) -> list[str]:

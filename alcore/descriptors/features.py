@@ -186,7 +186,7 @@ def compute_features(
     try:
         X, kept, dropped, imputed = standardise(raw, labels)
     except ValueError as exc:
-        raise ValueError(f"dataset {dataset.name!r} with descriptor {descriptor!r}: {exc}") from None
+        raise ValueError(f"{dataset.label} with descriptor {descriptor!r}: {exc}") from None
     return FeatureSet(
         X=X,
         labels=kept,

@@ -33,9 +33,10 @@ NOISE = re.compile(
 """What must never reach a user: class names, reprs of bytes or objects, Python's own phrasing."""
 
 
-def assert_clear(message: str, filename: str, problem: str | None = None) -> None:
-    """The message names the file, says the problem in words, and can be shown as is."""
-    assert filename in message, f"the file name {filename!r} is not in: {message}"
+def assert_clear(message: str, filename: str | Path, problem: str | None = None) -> None:
+    """The message names the file (its whole path when given one), says the problem in words, and can be shown as
+    is."""
+    assert str(filename) in message, f"the file {str(filename)!r} is not in: {message}"
     assert not NOISE.search(message), f"Python noise in: {message}"
     assert len(message) < 800, f"{len(message)} characters: {message[:200]}…"
     message.encode("utf-8")  # no lone surrogates from undecodable names
@@ -54,7 +55,7 @@ def write(case: Case, folder: Path) -> Path:
     return path
 
 
-def expect_outcome(case: Case, load) -> None:
+def expect_outcome(case: Case, load, path: Path | None = None) -> None:
     """``load()`` gives what the case says: a checked dataset, or a clear ``DatasetError`` and no cache entry."""
     before = cache_files()
     if case.problem is None:
@@ -62,7 +63,7 @@ def expect_outcome(case: Case, load) -> None:
         return
     with pytest.raises(DatasetError) as caught:
         load()
-    assert_clear(str(caught.value), case.filename, case.problem)
+    assert_clear(str(caught.value), path or case.filename, case.problem)
     assert cache_files() == before, "a failed read left something in the cache"
 
 
@@ -75,10 +76,10 @@ def test_there_are_hundreds_of_distinct_cases():
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_own_importer_and_format_detection(case, tmp_path):
     path = write(case, tmp_path)
-    expect_outcome(case, lambda: load_file(path, format=case.native))
-    expect_outcome(case, lambda: load_file(path))
+    expect_outcome(case, lambda: load_file(path, format=case.native), path)
+    expect_outcome(case, lambda: load_file(path), path)
     if case.problem is not None and not case.big:  # the disk cache of named datasets keeps nothing of a failed read
-        expect_outcome(case, lambda: read_cached(path, case.native, {}, IMPORTERS.get(case.native)))
+        expect_outcome(case, lambda: read_cached(path, case.native, {}, IMPORTERS.get(case.native)), path)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if not c.big], ids=[c.id for c in CASES if not c.big])
@@ -92,12 +93,12 @@ def test_every_other_importer_fails_cleanly(case, tmp_path):
         try:
             load_file(path, format=name)
         except DatasetError as exc:
-            assert_clear(str(exc), case.filename)
+            assert_clear(str(exc), path)
 
 
 @pytest.mark.parametrize("real_id", [r.id for r in REAL_CASES])
 def test_real_dataset_slices(real_id, shared_datasets, tmp_path):
     case = real_cases(shared_datasets)[real_id]
     path = write(case, tmp_path)
-    expect_outcome(case, lambda: load_file(path, format=case.native))
-    expect_outcome(case, lambda: load_file(path))
+    expect_outcome(case, lambda: load_file(path, format=case.native), path)
+    expect_outcome(case, lambda: load_file(path), path)

@@ -149,3 +149,65 @@ def test_named_sources_are_cached_in_process(si, tio2, carbon, fe):
         assert load_dataset(name) is dataset
         assert dataset.name == name
         assert len(set(dataset.ids)) == len(dataset)
+
+
+def test_read_summaries_of_the_real_sets(si, tio2, carbon, fe):
+    """Each set says what it read: every structure's energy, the forces of the sets that have them, nothing skipped."""
+    assert tio2.provenance["read"]["fields"]["forces"]["structures"] == 1000
+    assert tio2.provenance["read"]["skipped_files"] == {"count": 0, "files": []}
+    assert fe.provenance["read"]["fields"]["stress"]["structures"] == len(fe)
+    assert fe.provenance["read"]["skipped_files"]["count"] == 0
+    assert si.provenance["read"]["fields"]["forces"]["structures"] == len(si)
+    assert carbon.provenance["read"]["fields"]["energy_per_atom"]["structures"] == 2032
+    assert "notes" not in carbon.provenance  # val.csv ends with a line break
+
+
+def test_real_carbon24_without_final_newline_loads_cut_energy_refused(shared, tmp_path):
+    from alcore.datasets import DatasetError, load_file
+
+    data = (shared / "c_carbon24" / "val.csv").read_bytes()
+    ends = [m.end() for m in re.finditer(rb'",-?[0-9.]+\n', data)][:6]
+    head = data[: ends[-1] - 1]  # six rows, the last without its line break
+    (tmp_path / "whole.csv").write_bytes(head)
+    whole = load_file(tmp_path / "whole.csv")
+    assert len(whole) == 6 and "without a line break" in whole.provenance["notes"][0]
+    energy = head[head.rindex(b",") + 1 :]
+    (tmp_path / "cut.csv").write_bytes(head[: -len(energy)] + energy[:3])  # "-154.202563" cut to "-15"
+    with pytest.raises(DatasetError, match=rf"{tmp_path / 'cut.csv'}: line \d+: .*truncated"):
+        load_file(tmp_path / "cut.csv")
+
+
+def test_real_xsf_members_beside_cif_files_are_refused(shared, tmp_path):
+    import io
+    import zipfile
+
+    import ase.io
+
+    from alcore.datasets import DatasetError, load_file
+
+    with tarfile.open(shared / "tio2_aenet" / "dir_xsf.tar.gz") as tf:
+        xsf = [(m.name, tf.extractfile(m).read()) for m in tf.getmembers()[1:31] if m.isfile()]
+    path = tmp_path / "mixed.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in xsf:
+            zf.writestr(name, data)
+            cif = io.BytesIO()
+            ase.io.write(cif, ase.io.read(io.StringIO(_xsf_as_ase(data)), format="xsf"), format="cif")
+            zf.writestr(name.replace(".xsf", ".cif").replace("dir_xsf/", "cifs/"), cif.getvalue())
+        zf.writestr("README.md", "two formats")
+    for fmt in (None, "xsf", "cif"):
+        with pytest.raises(DatasetError, match=r"mixed\.zip: holds files of more than one dataset format"):
+            load_file(path, format=fmt)
+
+
+def _xsf_as_ase(data: bytes) -> str:
+    """aenet XSF without its force columns, which ASE's reader takes for Hartree/Å (only the cell matters here)."""
+    lines = data.decode().splitlines()
+    out, coords = [], False
+    for line in lines:
+        parts = line.split()
+        if coords and len(parts) == 7:
+            line = " ".join(parts[:4])
+        coords = coords or line.strip() == "PRIMCOORD"
+        out.append(line)
+    return "\n".join(out) + "\n"

@@ -255,7 +255,7 @@ def test_csv_cif_table(tmp_path):
     assert [len(a) for a in ds.atoms] == [len(a) for a in cells]
     rows[1]["energy_per_atom"] = float("nan")
     pd.DataFrame(rows).to_csv(tmp_path / "nan.csv")
-    with pytest.raises(DatasetError, match=r"nan\.csv: row 3 \(C-001\): .*not finite.*'C-001'"):
+    with pytest.raises(DatasetError, match=r"nan\.csv: line \d+ \(row 2, C-001\): .*not finite.*'C-001'"):
         load_file(tmp_path / "nan.csv")
     pd.DataFrame(rows).drop(columns="cif").to_csv(tmp_path / "nocif.csv")
     with pytest.raises(DatasetError, match="no 'cif' column"):
@@ -634,7 +634,7 @@ def test_load_file_renames(tmp_path):
 
 def test_importers_registry_has_every_format():
     assert set(IMPORTERS.names()) == {"extxyz", "cif", "poscar", "pymatgen-json", "mlearn", "xsf", "fitsnap", "csv-cif",
-                                     "fetched-pool"}
+                                     "fetched-pool", "ase-db"}
 
 
 def test_load_dataset_by_path_is_cached_until_the_file_changes(tmp_path):

@@ -16,7 +16,8 @@ Reader = Callable[[Path], Dataset]
 
 IMPORTERS: Registry[Reader] = Registry("dataset format")
 
-_NAME_SUFFIXES = (".gz", ".bz2", ".xz", ".tgz", ".tar", ".zip", ".xyz", ".extxyz", ".json", ".csv", ".cif", ".xsf")
+_NAME_SUFFIXES = (".gz", ".bz2", ".xz", ".tgz", ".tar", ".zip", ".xyz", ".extxyz", ".json", ".csv", ".cif", ".xsf",
+                  ".db")
 
 
 def default_name(path: Path) -> str:
@@ -33,6 +34,7 @@ def default_name(path: Path) -> str:
 
 
 from alcore.datasets.importers import (  # noqa: E402,F401
+    ase_db,
     extxyz,
     fetched,
     fitsnap,

@@ -1,8 +1,14 @@
 """ASE extended XYZ (``.xyz``, ``.extxyz``, optionally ``.gz``): read with ``ase.io``, and write datasets back.
 
-Reading: the energy is ``info["energy_per_atom"]``, else the total ``energy`` (ASE moves ``energy``/``forces``/
-``stress`` from the comment line onto a calculator), forces and stress from the same place, ``info["id"]`` and
-``info["kind"]`` name and tag each frame, and any float ``info`` key ending in ``_per_atom`` becomes an extra target.
+Reading: the energy is ``info["energy_per_atom"]``, else the total energy under one of ``ENERGY_NAMES``; forces are
+the per-atom array under one of ``FORCE_NAMES``; stress is ``info`` under one of ``STRESS_NAMES`` (eV/Å^3, ASE sign)
+or, failing that, ``-virial / volume`` from one of ``VIRIAL_NAMES`` (total virial in eV). Names are matched without
+regard to case (ase itself moves only ``energy``/``forces``/``stress`` onto a calculator; ``force``, ``virial``,
+``dft_force``, ``REF_forces``... stay in ``info``/``arrays`` and are read from there). Two keys for the same label with
+different values (``forces`` and ``dft_force``, ``stress`` and ``virial``, ``energy`` and ``energy_per_atom``) are
+refused rather than one silently chosen. ``info["id"]`` names each frame, ``info["kind"]`` (else ``config_type``) tags
+it, and any float ``info`` key ending in ``_per_atom`` becomes an extra target. Every other key is listed as ignored
+in the read summary (``provenance["read"]``), with the fields read and where they came from.
 
 Writing (``write_extxyz``) stores every ``Dataset`` field so that ``read`` gives the same dataset back: total energy and
 ``energy_per_atom``, every target, forces, stress, ids, kinds, and the provenance (as JSON on the first frame).
@@ -35,6 +41,21 @@ TARGETS_KEY = "alcore_targets"
 PROVENANCE_KEY = "alcore_provenance"
 
 UNREADABLE = "not a readable extended XYZ file"
+
+ENERGY_NAMES = ("energy", "dft_energy", "ref_energy", "total_energy", "energy_dft")
+"""Total energy (eV) keys, in order of preference, compared in lower case (``free_energy`` is not the energy)."""
+FORCE_NAMES = ("forces", "force", "dft_forces", "dft_force", "ref_forces", "ref_force", "forces_dft", "force_dft")
+"""Per-atom force (eV/Å) arrays: ASE/nequip ``forces``, GAP ``force``/``dft_force``, MACE ``REF_forces``."""
+STRESS_NAMES = ("stress", "dft_stress", "ref_stress")
+"""Stress keys (eV/Å^3, ASE sign: positive = tensile; 3x3, 9 or Voigt 6 numbers)."""
+VIRIAL_NAMES = ("virial", "virials", "dft_virial", "dft_virials", "ref_virial", "ref_virials")
+"""Total virial keys (eV), converted to stress = -virial / volume (GAP/MACE convention)."""
+KIND_NAMES = ("kind", "config_type")
+ENERGY_TOLERANCE = 1e-6
+"""eV/atom: ``energy`` and ``energy_per_atom`` of one frame may differ by this much (rounding), no more."""
+STRESS_TOLERANCE = 1e-6
+"""eV/Å^3: ``stress`` and ``-virial / volume`` of one frame may differ by this much, no more."""
+_CONSUMED_ARRAYS = ("numbers", "positions")
 
 
 @IMPORTERS.register("extxyz")
@@ -139,34 +160,145 @@ _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 
 def _record(atoms: Atoms, index: int, path: Path, stem: str) -> Record:
-    info = dict(atoms.info)
-    results = dict(atoms.calc.results) if atoms.calc is not None else {}
+    info, arrays = _keys(atoms)
+    used: set[str] = set()
     record = Record(
         atoms=Atoms(numbers=atoms.numbers, positions=atoms.positions, cell=atoms.cell, pbc=atoms.pbc),
-        id=str(info["id"]) if "id" in info else f"{stem}-{index:05d}",
+        id=str(info["info 'id'"]) if "info 'id'" in info else f"{stem}-{index:05d}",
         where=str(path),
         item=f"frame {index}",
-        kind=str(info["kind"]) if "kind" in info else None,
     )
-    if "initial_magmoms" in atoms.arrays:
-        record.atoms.set_initial_magnetic_moments(atoms.arrays["initial_magmoms"])
-    if DEFAULT_TARGET in info:
-        record.energy_per_atom = info[DEFAULT_TARGET]
-    elif "energy" in results or "energy" in info:
-        record.energy = results.get("energy", info.get("energy"))
-    else:
-        raise record.fail(
-            f"no energy for structure {record.id!r}: expected info 'energy' (total eV), "
-            f"'energy_per_atom' (eV/atom) or a calculator energy"
-        )
-    record.forces = results.get("forces", atoms.arrays.get("forces"))
-    record.stress = results.get("stress", info.get("stress"))
-    listed = str(info.get(TARGETS_KEY, "")).split()
-    for key, value in info.items():
+    record.sources["ids"] = "info 'id'" if "info 'id'" in info else "generated: file name + frame index"
+    used.add("info 'id'")
+    kind = next((k for name in KIND_NAMES for k in info if _base(k) == name), None)
+    if kind is not None:
+        record.kind, record.sources["kinds"] = str(info[kind]), kind
+        used.add(kind)
+    if "arrays 'initial_magmoms'" in arrays:
+        record.atoms.set_initial_magnetic_moments(arrays["arrays 'initial_magmoms'"])
+        used.add("arrays 'initial_magmoms'")
+    _read_energy(record, info, used)
+    forces = _pick(arrays, FORCE_NAMES, record, "forces")
+    if forces is not None:
+        record.forces, record.sources["forces"] = forces[1], forces[0]
+        used.update(k for k in arrays if _base(k) in FORCE_NAMES)
+    _read_stress(record, info, used)
+    listed = str(info.get(f"info '{TARGETS_KEY}'", "")).split()
+    used.update((f"info '{TARGETS_KEY}'", f"info '{PROVENANCE_KEY}'"))
+    for label, value in info.items():
+        key = label[6:-1]
         wanted = key in listed or (key.endswith("_per_atom") and _is_number(value))
         if wanted and key != DEFAULT_TARGET:
-            record.extra[key] = value
+            record.extra[key], record.sources[key] = value, label
+            used.add(label)
+    record.ignored = sorted(k for k in (*info, *arrays) if k not in used)
     return record
+
+
+def _keys(atoms: Atoms) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The frame's per-structure and per-atom values, labelled as in the file (``info 'x'``, ``arrays 'x'``),
+    whether ase left them in ``info``/``arrays`` or moved them onto its calculator."""
+    info = {f"info '{k}'": v for k, v in atoms.info.items()}
+    arrays = {f"arrays '{k}'": v for k, v in atoms.arrays.items() if k not in _CONSUMED_ARRAYS}
+    if atoms.calc is not None:
+        from ase.io.extxyz import per_atom_properties
+
+        for key, value in atoms.calc.results.items():
+            if key in per_atom_properties:
+                arrays[f"arrays '{key}'"] = value
+            else:
+                info[f"info '{key}'"] = value
+    return info, arrays
+
+
+def _base(label: str) -> str:
+    """``"info 'REF_Forces'"`` -> ``"ref_forces"``."""
+    return label.split("'", 1)[1][:-1].lower()
+
+
+def _pick(values: dict[str, Any], names: tuple[str, ...], record: Record, what: str, equal=None
+          ) -> tuple[str, Any] | None:  # fmt: skip
+    """The first of ``names`` present (any case), refusing two present keys with different values."""
+    found = sorted((names.index(_base(k)), k) for k in values if _base(k) in names)
+    if not found:
+        return None
+    first = found[0][1]
+    same = equal or (lambda a, b: _same_array(a, b))
+    for _, other in found[1:]:
+        if not same(values[first], values[other]):
+            raise record.fail(f"two {what} labels with different values, {first} and {other}: keep one (or rename "
+                              "the other) so that it is clear which is the label")  # fmt: skip
+    return first, values[first]
+
+
+def _same_array(a: Any, b: Any, atol: float = 0.0) -> bool:
+    try:
+        x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return x.shape == y.shape and bool(np.allclose(x, y, rtol=1e-9, atol=atol))
+
+
+def _read_energy(record: Record, info: dict[str, Any], used: set[str]) -> None:
+    per_atom = f"info '{DEFAULT_TARGET}'"
+    total = _pick(info, ENERGY_NAMES, record, "energy")
+    used.update(k for k in info if _base(k) in ENERGY_NAMES)
+    if per_atom in info:
+        record.energy_per_atom, record.sources[DEFAULT_TARGET] = info[per_atom], per_atom
+        used.add(per_atom)
+        if total is not None and _is_number(total[1]) and _is_number(info[per_atom]):
+            if abs(float(total[1]) / len(record.atoms) - float(info[per_atom])) > ENERGY_TOLERANCE:
+                raise record.fail(f"{total[0]} ({total[1]} eV) and {per_atom} ({info[per_atom]} eV/atom) disagree "
+                                  f"for {len(record.atoms)} atoms; keep one of them")  # fmt: skip
+    elif total is not None:
+        record.energy, record.sources[DEFAULT_TARGET] = total[1], f"{total[0]} (total eV / atoms)"
+    else:
+        near = sorted(k for k in info if "energy" in _base(k))
+        hint = f"; found {', '.join(near)}, which are not read as the energy" if near else ""
+        raise record.fail(
+            f"no energy for structure {record.id!r}: expected info 'energy' (total eV, or "
+            f"{', '.join(ENERGY_NAMES[1:])}, any case), 'energy_per_atom' (eV/atom) or a calculator energy{hint}"
+        )
+
+
+def _read_stress(record: Record, info: dict[str, Any], used: set[str]) -> None:
+    stress = _pick(info, STRESS_NAMES, record, "stress", equal=lambda a, b: _same_array(_voigt(a), _voigt(b)))
+    virial = _pick(info, VIRIAL_NAMES, record, "virial", equal=lambda a, b: _same_array(_voigt(a), _voigt(b)))
+    used.update(k for k in info if _base(k) in STRESS_NAMES + VIRIAL_NAMES)
+    from_virial = None
+    if virial is not None:
+        volume = abs(float(record.atoms.cell.volume)) if record.atoms.pbc.all() else 0.0
+        if volume < 1e-6:
+            raise record.fail(f"{virial[0]} needs a periodic cell with a volume to become a stress")
+        try:
+            from_virial = -_voigt(virial[1]) / volume + 0.0  # + 0.0: no -0.0 components
+        except (TypeError, ValueError) as exc:
+            raise record.fail(f"{virial[0]}: {exc}") from None
+    if stress is not None:
+        try:
+            record.stress = _voigt(stress[1])
+        except (TypeError, ValueError) as exc:
+            raise record.fail(f"{stress[0]}: {exc}") from None
+        record.sources["stress"] = f"{stress[0]} (eV/Å^3)"
+        if from_virial is not None:
+            if not np.allclose(record.stress, from_virial, rtol=1e-6, atol=STRESS_TOLERANCE):
+                raise record.fail(f"{stress[0]} and -{virial[0]}/volume disagree; keep one of them")
+    elif from_virial is not None:
+        record.stress, record.sources["stress"] = from_virial, f"{virial[0]} (-virial/volume, eV -> eV/Å^3)"
+
+
+def _voigt(value: Any) -> np.ndarray:
+    """3x3, 9 numbers (ase's Fortran order) or Voigt 6 numbers -> Voigt ``[xx yy zz yz xz xy]``."""
+    from ase.stress import full_3x3_to_voigt_6_stress
+
+    v = np.asarray(value, dtype=float)
+    if v.shape == (9,):
+        v = v.reshape((3, 3), order="F")
+    if v.shape == (3, 3):
+        return full_3x3_to_voigt_6_stress(v)
+    if v.shape == (6,):
+        return v
+    raise ValueError(f"expected 6, 9 or 3x3 numbers, got shape {v.shape}")
 
 
 def _is_number(value: Any) -> bool:

@@ -19,7 +19,7 @@ import numpy as np
 from ase import Atoms
 from ase.data import atomic_numbers
 
-from alcore.datasets.archive import Member, archive_kind, read_members, relative_ids
+from alcore.datasets.archive import Member, archive_kind, read_collection, relative_ids
 from alcore.datasets.base import Dataset, DatasetError
 from alcore.datasets.importers import IMPORTERS, default_name
 from alcore.datasets.records import MAX_ATOMS, Record, build_dataset, check_structure_count
@@ -43,7 +43,7 @@ def is_json(name: str) -> bool:
 @IMPORTERS.register("fitsnap")
 def read_fitsnap(path: Path) -> Dataset:
     path = Path(path)
-    members = read_members(path, is_json, "*.json files")
+    members, skipped = read_collection(path, is_json, "*.json files")
     single = path.is_file() and not archive_kind(path)
     ids = [default_name(path)] if single else relative_ids([m.name for m in members])
     records = []
@@ -55,7 +55,8 @@ def read_fitsnap(path: Path) -> Dataset:
         "stress_conversion": "FitSNAP Stress (kB, pressure-like: + compressive) -> ASE eV/Å^3 (+ tensile)",
         "groups": sorted({r.kind for r in records}),
     }
-    return build_dataset(records, path=path, name=default_name(path), format="fitsnap", provenance=provenance)
+    return build_dataset(records, path=path, name=default_name(path), format="fitsnap", provenance=provenance,
+                         skipped=None if single else skipped.summary())  # fmt: skip
 
 
 def parse_fitsnap_text(text: str, label: str) -> dict:

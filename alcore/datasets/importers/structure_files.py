@@ -3,25 +3,33 @@
 CIF and POSCAR carry no energies, so those come from a sidecar ``energies.csv`` (columns ``id`` or ``filename`` and
 ``energy_per_atom`` or total ``energy``; extra ``*_per_atom`` columns become extra targets). The Carbon-24 style
 ``csv-cif`` table has everything in one file: ``cif``, ``energy_per_atom`` (or ``energy``) and ``material_id``.
+
+A CSV cut short is refused, naming the file and line (``csv_records``): a quoted field (a CIF) that is never closed,
+or any row whose number of fields differs from the header's (pandas would pad a short row with empty values), is an
+error. A file whose last line has no line break still loads, unless that line looks cut: its CIF or energy does not
+parse (the error says the file may be truncated), or its final number has fewer digits than the column has elsewhere
+(``_check_last_number``: fewer than a fixed-format column's, or two fewer than the shortest repr-style value). A cut
+that leaves as many digits cannot be told from a shorter number, so the summary notes the missing line break.
 Parsing is done by ``ase.io`` (its CIF reader is faster than pymatgen's on thousands of small cells).
 """
 
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
 from ase import Atoms
 
-from alcore.datasets.archive import Member, archive_kind, read_file, read_members, relative_ids
+from alcore.datasets.archive import (SIDECAR, Member, archive_kind, is_poscar_name, read_collection, read_file,
+                                    relative_ids)
 from alcore.datasets.base import Dataset, DatasetError
 from alcore.datasets.importers import IMPORTERS, default_name
 from alcore.datasets.records import MAX_ATOMS, Record, build_dataset, check_structure_count
 from alcore.datasets.text import reader_problem, text_stream, utf8_bytes
 
-SIDECAR = "energies.csv"
 ID_COLUMNS = ("id", "filename")
 ENERGY_COLUMNS = ("energy_per_atom", "energy")
 
@@ -31,8 +39,7 @@ def is_cif(name: str) -> bool:
 
 
 def is_poscar(name: str) -> bool:
-    base = PurePosixPath(name).name
-    return base.upper().startswith(("POSCAR", "CONTCAR")) or base.lower().endswith((".vasp", ".poscar"))
+    return is_poscar_name(name)
 
 
 @IMPORTERS.register("cif")
@@ -57,15 +64,21 @@ def read_csv_cif(path: Path) -> Dataset:
     energy_column = _energy_column(table, str(path))
     id_column = next((c for c in ("material_id", "id") if c in table.columns), None)
     extra = [c for c in table.columns if c.endswith("_per_atom") and c != "energy_per_atom"]
-    records = []
+    records, lines, cut = [], table.attrs.get("lines"), table.attrs.get("unterminated")
     for row, values in enumerate(table.to_dict(orient="records")):
         sid = str(values[id_column]) if id_column else f"row-{row:06d}"
-        where, item = str(path), f"row {row + 2} ({sid})"  # +2: header line, 1-based lines
+        line = lines[row] if lines else row + 2  # +2: header line, 1-based lines
+        where, item = str(path), f"line {line} (row {row + 1}, {sid})"
+        last = row == len(table) - 1
+        truncated = " (the last line, which ends without a line break: is the file truncated?)" if last and cut else ""
         cif = values["cif"]
         if not isinstance(cif, str) or not cif.strip():
-            last = " (the last row: is the file truncated?)" if row == len(table) - 1 else ""
-            raise DatasetError(where, f"{item}: empty cif{last}")
-        frames = _parse(cif, "cif", f"{where}: {item}")
+            hint = truncated or (" (the last row: is the file truncated?)" if last else "")
+            raise DatasetError(where, f"{item}: empty cif{hint}")
+        try:
+            frames = _parse(cif, "cif", f"{where}: {item}")
+        except DatasetError as exc:
+            raise DatasetError(exc.path, exc.problem + truncated) from None
         if len(frames) != 1:
             held = "no structure (no cell or no atom sites)" if not frames else f"{len(frames)} structures"
             raise DatasetError(where, f"{item}: the cif holds {held}, expected 1")
@@ -73,15 +86,23 @@ def read_csv_cif(path: Path) -> Dataset:
         setattr(record, energy_column, values[energy_column])
         record.extra = {c: values[c] for c in extra}
         records.append(record)
-    return build_dataset(
-        records, path=path, name=default_name(path), format="csv-cif",
-        provenance={"energy_column": energy_column, "id_column": id_column},
-    )  # fmt: skip
+    provenance = {"energy_column": energy_column, "id_column": id_column}
+    if cut:
+        provenance["notes"] = [f"line {cut}: the last line ends without a line break; its last value "
+                               f"{_quoted(table.iloc[-1, -1])} has as many digits as other rows, but a cut between "
+                               "two digits cannot be ruled out"]  # fmt: skip
+    try:
+        return build_dataset(records, path=path, name=default_name(path), format="csv-cif", provenance=provenance)
+    except DatasetError as exc:
+        if cut and exc.problem.startswith(records[-1].item):
+            raise DatasetError(exc.path, exc.problem + " (the last line ends without a line break: is the file "
+                                                        "truncated?)") from None  # fmt: skip
+        raise
 
 
 def _read_structure_files(path: Path, ase_format: str, accept, what: str) -> Dataset:
     label = "cif" if ase_format == "cif" else "poscar"
-    found = read_members(path, lambda n: accept(n) or PurePosixPath(n).name == SIDECAR, what)
+    found, skipped = read_collection(path, lambda n: accept(n) or PurePosixPath(n).name == SIDECAR, what)
     members = [m for m in found if m.path.name != SIDECAR]
     check_structure_count(len(members), path)
     if not members:
@@ -111,7 +132,8 @@ def _read_structure_files(path: Path, ase_format: str, accept, what: str) -> Dat
                     record.extra[column] = value
             records.append(record)
     provenance = {"energies_from": str(sidecar), "unused_energy_rows": len(energies) - len(used)}
-    return build_dataset(records, path=path, name=default_name(path), format=label, provenance=provenance)
+    return build_dataset(records, path=path, name=default_name(path), format=label, provenance=provenance,
+                         skipped=None if single_file else skipped.summary())  # fmt: skip
 
 
 MAX_CIF_LINES = MAX_ATOMS + 1000
@@ -221,9 +243,12 @@ def _find_energies(path: Path, label: str, inside: Member | None) -> tuple[dict[
 
 
 def _read_csv(data: bytes, where: str) -> pd.DataFrame:
+    """The table; ``attrs["lines"]``: each row's first line, ``attrs["unterminated"]``: the last row's line when the
+    file does not end with a line break (see the module doc for the truncation rule)."""
     data = utf8_bytes(data, where)
     if not data.strip():
         raise DatasetError(where, "empty file")
+    lines, unterminated = csv_records(data, where)
     try:
         as_text = {c: str for c in ("id", "filename", "material_id")}
         table = pd.read_csv(io.BytesIO(data), encoding="utf-8", dtype=as_text)
@@ -234,7 +259,79 @@ def _read_csv(data: bytes, where: str) -> pd.DataFrame:
     if not isinstance(table.index, pd.RangeIndex):  # pandas' reading of a first row with one field too many
         raise DatasetError(where, "the first row has more fields than the header (a stray comma, or a missing "
                                   "column name?)")  # fmt: skip
+    if len(lines) == len(table):  # (else pandas saw the rows differently, e.g. a whitespace-only line: row numbers)
+        table.attrs["lines"] = lines
+    table.attrs["unterminated"] = lines[-1] if unterminated and lines else None
     return table
+
+
+_CSV_TOKENS = re.compile(rb'["\n,]')
+_NUMBER = re.compile(rb"\s*[+-]?(\d*)\.?(\d*)(?:[eE][+-]?\d+)?\s*")
+MIN_ROWS_FOR_DIGITS = 2
+FIXED_FORMAT_ROWS = 5
+"""With at least this many other rows all written with the same number of digits, the column has a fixed format and
+any shorter last value is refused; otherwise (repr-style numbers vary by a digit or two) only one at least two digits
+shorter than the shortest other value is."""
+
+
+def _digits(value: bytes) -> int | None:
+    """How many digits a plain number has (``-154.20`` -> 5); None for anything else."""
+    match = _NUMBER.fullmatch(value)
+    return len(match[1]) + len(match[2]) if match and (match[1] or match[2]) else None
+
+
+def _check_last_number(value: bytes, others: list[bytes], where: str, line: int) -> None:
+    """A last line without a line break whose final number has fewer digits than that column has in the other rows
+    looks cut short (``-154.2`` of ``-154.2025``): refused, with the way out if the value is right."""
+    mine, theirs = _digits(value), [_digits(v) for v in others if v.strip()]
+    if mine is None or len(theirs) < MIN_ROWS_FOR_DIGITS or any(d is None for d in theirs):
+        return
+    fixed = len(theirs) >= FIXED_FORMAT_ROWS and len(set(theirs)) == 1
+    if mine >= (min(theirs) if fixed else min(theirs) - 1):
+        return
+    raise DatasetError(
+        where, f"line {line}: the last line ends without a line break and its last value "
+        f"'{value.strip().decode('utf-8', 'replace')}' has {mine} digits where every other row has at least "
+        f"{min(theirs)}: is the file truncated? If the value is right, end the file with a line break",
+    )  # fmt: skip
+
+
+def csv_records(data: bytes, where: str) -> tuple[list[int], bool]:
+    """The first line of each data row and whether the file lacks a final line break; refuses a quoted field that
+    is never closed and a row whose field count differs from the header's (the signs of a file cut short)."""
+    records: list[tuple[int, int, int, int]] = []  # (first line, fields, start, end) of each record
+    line, first, start, fields, quoted, quote_line, field_start = 1, 1, 0, 1, False, 0, 0
+    last_fields: list[bytes] = []
+    for token in _CSV_TOKENS.finditer(data):
+        char = token.group()
+        if char == b'"':
+            quoted, quote_line = not quoted, quote_line if quoted else line
+        elif char == b"\n":
+            line += 1
+            if not quoted:
+                records.append((first, fields, start, token.start()))
+                last_fields.append(data[field_start : token.start()])
+                first, start, fields, field_start = line, token.end(), 1, token.end()
+        elif not quoted:
+            fields, field_start = fields + 1, token.end()
+    if quoted:
+        raise DatasetError(where, f"line {quote_line}: a quoted field that starts on this line is never closed (the "
+                                  "file ends inside it): is the file truncated?")  # fmt: skip
+    unterminated = bool(data[start:].strip())
+    if unterminated:
+        records.append((first, fields, start, len(data)))
+        _check_last_number(data[field_start:], last_fields[1:], where, first)
+    records = [r for r in records if data[r[2] : r[3]].strip()]  # blank lines: pandas skips them too
+    if not records:
+        return [], False
+    header = records[0][1]
+    for first, count, _, _ in records[1:]:
+        if count != header:
+            cut = " (the last line, which ends without a line break: is the file truncated?)" if (
+                unterminated and first == records[-1][0] and count < header) else ""  # fmt: skip
+            raise DatasetError(where, f"line {first}: {count} field{'s' if count != 1 else ''} where the header has "
+                                      f"{header}{cut}")  # fmt: skip
+    return [r[0] for r in records[1:]], unterminated
 
 
 def _columns(table: pd.DataFrame) -> str:

@@ -20,7 +20,7 @@ import numpy as np
 from ase import Atoms
 from ase.data import atomic_numbers, chemical_symbols
 
-from alcore.datasets.archive import Member, archive_kind, read_members, relative_ids
+from alcore.datasets.archive import Member, archive_kind, read_collection, relative_ids
 from alcore.datasets.base import Dataset, DatasetError
 from alcore.datasets.importers import IMPORTERS, default_name
 from alcore.datasets.records import MAX_ATOMS, Record, build_dataset, check_structure_count
@@ -35,7 +35,7 @@ def is_xsf(name: str) -> bool:
 @IMPORTERS.register("xsf")
 def read_xsf(path: Path, references: dict[str, float] | None = None) -> Dataset:
     path = Path(path)
-    members = read_members(path, is_xsf, "*.xsf files")
+    members, skipped = read_collection(path, is_xsf, "*.xsf files")
     check_structure_count(len(members), path)
     single_file = path.is_file() and not archive_kind(path)
     ids = [default_name(path)] if single_file else relative_ids([m.name for m in members])
@@ -50,7 +50,8 @@ def read_xsf(path: Path, references: dict[str, float] | None = None) -> Dataset:
             record.extra["binding_energy_per_atom"] = (record.energy - e_ref) / len(record.atoms)
         provenance["reference_energies"] = dict(references)
         provenance["binding_energy_per_atom"] = "(E_total - sum of isolated-atom reference energies) / N_atoms"
-    return build_dataset(records, path=path, name=default_name(path), format="xsf", provenance=provenance)
+    return build_dataset(records, path=path, name=default_name(path), format="xsf", provenance=provenance,
+                         skipped=None if single_file else skipped.summary())  # fmt: skip
 
 
 def _parse(member: Member, sid: str) -> Record:
