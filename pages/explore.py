@@ -8,6 +8,7 @@ import streamlit as st
 
 from alcore.descriptors import DESCRIPTORS
 from alcore.explain import explain_pick, map_frame, round_metrics, why_selected
+from alcore.references import describe_choice
 from alcore.strategies import STRATEGIES
 from alcore.units import units_for
 from ui import explore_state as es
@@ -75,7 +76,8 @@ except Exception as exc:  # noqa: BLE001 - a bad setting is a message, not a tra
     st.stop()
 st.caption(
     f"{config.dataset}: {len(problem.y)} structures, {problem.X.shape[1]} {config.descriptor} features; "
-    f"{len(problem.split.test)} held out for testing, {len(problem.split.initial)} labelled to start."
+    f"{len(problem.split.test)} held out for testing, {len(problem.split.initial)} labelled to start; "
+    f"energy reference: {describe_choice(config, problem.structures.composition)}."
 )
 
 

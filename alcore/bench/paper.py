@@ -36,6 +36,7 @@ REAL_DFT = ("si-mlearn", "tio2-aenet", "c-carbon24", "fe-fitsnap")
 AUTO = "auto"  # per dataset, the better of AUTO_CANDIDATES by ``choose_structural``
 AUTO_CANDIDATES = ("soap", "rdf")
 DEFAULT_DESCRIPTORS = ("paper", AUTO)
+DEFAULT_REFERENCES = ("auto", "none")  # the default reference, and absolute energies beside it where they differ
 FULL_SEEDS = 10  # fewer seeds make a reduced report (allowed, e.g. for tests; the report says so)
 OURS, PEER = "mlp", "sklearn-mlp"
 
@@ -53,6 +54,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--descriptors", type=_names, default=DEFAULT_DESCRIPTORS,
                         help="descriptor families; 'auto' = soap or rdf per dataset (default: paper,auto)")
     parser.add_argument("--strategies", type=_names, default=None, help="default: every registered strategy")
+    parser.add_argument("--references", type=_names, default=DEFAULT_REFERENCES,
+                        help="energy references, each resolved per dataset (auto = fitted for two or more elements, "
+                        "else none; duplicates after resolving run once) (default: auto,none)")
     parser.add_argument("--out", type=Path, default=Path("paper-benchmark"),
                         help="report folder (default: %(default)s)")
     parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
@@ -99,6 +103,11 @@ def resolve(args: argparse.Namespace) -> tuple[list[str], list[str], list[str], 
         unknown = [s for s in names if s not in STRATEGIES]
         if unknown:
             raise ValueError(f"{option}: unknown strategy {unknown}; known: {STRATEGIES.names()}")
+    from alcore.references import REFERENCES
+
+    unknown = [r for r in args.references if r not in ("auto", *REFERENCES.names()) or r == "given"]
+    if unknown:
+        raise ValueError(f"--references: {unknown} cannot be used; choose from auto, none, fitted")
     unknown = [d for d in args.descriptors if d not in DESCRIPTORS and d != AUTO]
     if unknown:
         raise ValueError(f"--descriptors: unknown family {unknown}; known: {DESCRIPTORS.names()}")
@@ -214,6 +223,7 @@ def run(args, systems, strategies, speed_systems, speed_strategies, argv, say) -
     """Every case, then the speed comparison, then the report; returns the path of ``report.md``."""
     from alcore.bench.paper_report import write_report
     from alcore.bench.paper_results import cost_by_dataset, verdicts
+    from alcore.bench.paper_robustness import robustness
 
     meta = machine_meta(argv)
     jobs = args.jobs or os.cpu_count() or 1
@@ -235,6 +245,7 @@ def run(args, systems, strategies, speed_systems, speed_strategies, argv, say) -
         "auto_candidates": list(AUTO_CANDIDATES),
         "speed": speed,
         "verdicts": verdicts(cases),
+        "robustness": robustness(cases),
     }
     meta["seconds"] = time.perf_counter() - started
     meta["load_average_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
@@ -263,12 +274,24 @@ def run_cases(args, systems, strategies, base: RunConfig, jobs: int, say):
             families = list(dict.fromkeys(choice.chosen if f == AUTO else f for f in families))
             say(f"[bench paper] {system}: structural descriptors {choice.chosen} ({choice.seconds:.1f} s to choose)")
         for descriptor in families:
-            say(f"[bench paper] {system} / {descriptor}: {len(strategies)} strategies x {len(seeds)} seeds ...")
-            case = run_case(dataset, descriptor, base, strategies, seeds, jobs)
-            cases.append(case_summary(case, args.budget, bootstrap_seed=args.bootstrap_seed))
-            case_runs.append(({"dataset": system, "descriptor": descriptor}, case.results))
-            say(f"[bench paper]   {case.seconds['total']:.1f} s, peak {case.peak_mb or 0:.0f} MB")
+            for reference in case_references(dataset, base, args.references):
+                say(f"[bench paper] {system} / {descriptor} / {reference}: {len(strategies)} strategies x "
+                    f"{len(seeds)} seeds ...")
+                case = run_case(dataset, descriptor, base, strategies, seeds, jobs, energy_reference=reference)
+                cases.append(case_summary(case, args.budget, bootstrap_seed=args.bootstrap_seed))
+                group = {"dataset": system, "descriptor": descriptor, "energy_reference": reference}
+                case_runs.append((group, case.results))
+                say(f"[bench paper]   {case.seconds['total']:.1f} s, peak {case.peak_mb or 0:.0f} MB")
     return cases, case_runs, loads, choices
+
+
+def case_references(dataset, base: RunConfig, names: Sequence[str]) -> list[str]:
+    """``names`` resolved for ``dataset`` (``auto`` decided by its elements), each once, in order."""
+    from alcore.references import resolve
+    from alcore.structures import Structures
+
+    composition = Structures.from_dataset(dataset).composition
+    return list(dict.fromkeys(resolve(base.replace(energy_reference=n), composition) for n in names))
 
 
 def run_speed_comparison(args, systems, strategies, base: RunConfig, jobs: int, say):
@@ -305,6 +328,7 @@ def protocol(args, base: RunConfig, strategies) -> dict[str, Any]:
         "committee_params": committee_params(base),
         "strategies": list(strategies),
         "descriptors": list(args.descriptors),
+        "energy_references": list(args.references),
         "full": full,
     }
 

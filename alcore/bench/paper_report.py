@@ -17,6 +17,7 @@ import pandas as pd
 from alcore.atomic import atomic_path, write_json, write_text
 from alcore.bench import paper_stats as stats
 from alcore.bench.paper_results import BASELINE, BLOWUP_FACTOR, PAPER_CHOICE, json_ready
+from alcore.bench.paper_robustness import robustness_section
 from alcore.comparison.caveats import p_floor_text
 from alcore.comparison.grid import RunResult
 from alcore.comparison.labels_saved import saved_text
@@ -438,6 +439,8 @@ def markdown(doc: dict[str, Any], meta: dict[str, Any], figures: dict[str, str])
     ]
     if "improvement" in figures:
         parts += ["", f"![improvement vs random]({figures['improvement']})"]
+    if doc.get("robustness"):
+        parts += ["", robustness_section(doc)]
     parts += ["", speed_section(doc["speed"], unit, scale, figures.get("speed")), ""]
     parts += [cost_section(doc["cases"], doc["cost"], meta.get("cpu_count")), ""]
     parts += [descriptor_section(doc, unit, scale), "", "## Results per dataset and descriptor family", ""]

@@ -80,6 +80,7 @@ def case_summary(case: CaseRun, budget: int, *, bootstrap_seed: int = 0) -> dict
         "name": case.name,
         "dataset": case.dataset,
         "descriptor": case.descriptor,
+        "energy_reference": case.energy_reference,
         "elements": list(case.elements),
         "n_structures": case.n_structures,
         "n_features": case.n_features,

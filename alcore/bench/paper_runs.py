@@ -87,10 +87,14 @@ class CaseRun:
     refit_deviation: float  # largest |refitted final MAE - the run's final MAE| (0 when the refit is exact)
     seconds: dict[str, float] = field(default_factory=dict)  # descriptors, grid, extra fits, total
     peak_mb: float | None = None
+    energy_reference: str = "none"  # the reference the committees learned on top of ("auto" resolved)
 
     @property
     def name(self) -> str:
-        return f"{self.dataset} / {self.descriptor}"
+        """``dataset / descriptor``, and the energy reference where the dataset has two or more elements (a
+        reference of one element is a constant shift, so there it is always ``none``)."""
+        text = f"{self.dataset} / {self.descriptor}"
+        return text + (f" / {self.energy_reference}" if len(self.elements) > 1 else "")
 
 
 def _extra_fits(
@@ -140,10 +144,12 @@ def _parallel(function, tasks: list[tuple], n_jobs: int) -> list:
 
 
 def run_case(
-    dataset, descriptor: str, base: RunConfig, strategies: Sequence[str], seeds: Sequence[int], n_jobs: int
+    dataset, descriptor: str, base: RunConfig, strategies: Sequence[str], seeds: Sequence[int], n_jobs: int,
+    energy_reference: str = "none",
 ) -> CaseRun:
-    """The grid, the reference line and the calibration of one case, timed, with the process tree's peak memory."""
-    base = base.replace(dataset=dataset.name, descriptor=descriptor)
+    """The grid, the reference line and the calibration of one case, timed, with the process tree's peak memory.
+    ``energy_reference`` is a resolved name (``paper.case_references`` decides ``auto``)."""
+    base = base.replace(dataset=dataset.name, descriptor=descriptor, energy_reference=energy_reference)
     with PeakMemory() as memory:
         t0 = time.perf_counter()
         problem = prepare_dataset(base, dataset)
@@ -174,6 +180,7 @@ def run_case(
         refit_deviation=float(deviation),
         seconds={"descriptors": t1 - t0, "grid": t2 - t1, "extra_fits": t3 - t2, "total": t3 - t0},
         peak_mb=memory.peak_mb,
+        energy_reference=energy_reference,
     )
 
 

@@ -27,6 +27,7 @@ def test_explore_reference_selector_changes_the_run_and_checks_given_energies():
     at.run()
     assert not at.exception and not at.error
     assert shown_config(at).energy_reference == "auto"
+    assert any("energy reference: fitted (auto: 2 elements" in c.value for c in at.caption)
     assert not at.text_input  # the energies field only appears for "given"
     at.selectbox(key="energy_reference").set_value("none").run()
     assert not at.exception and shown_config(at).energy_reference == "none"

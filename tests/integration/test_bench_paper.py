@@ -53,7 +53,7 @@ def test_report_has_its_sections_and_links_only_existing_files(out, chosen):
     text = (out / "report.md").read_text()
     for heading in ("## Protocol", "## Verdicts on the paper's claims", "## Speed against scikit-learn", "## Cost",
                     "## Descriptor families", "`auto` chose", "### Si / paper", f"### Si / {chosen}",
-                    "**Reduced run**"):  # fmt: skip
+                    "**Reduced run**", "## Robustness", "**Rules that hold on every dataset**"):  # fmt: skip
         assert heading in text, heading
     links = re.findall(r"\]\(([^)]+)\)", text)
     assert "figures/Si-paper.png" in links and "curves.csv" in links

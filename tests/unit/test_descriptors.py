@@ -21,6 +21,7 @@ from alcore.descriptors.paper import (
     INTENSIVE_STRUCTURE_LABELS,
     PaperDescriptor,
     _magpie,
+    atoms_composition,
     magpie_labels,
     magpie_table,
 )
@@ -196,22 +197,26 @@ def test_features_are_finite_labelled_and_distinguish_structures(family):
 
 def test_rdf_counts_neighbour_shells():
     """Integrating the histogram over shell volumes gives the neighbours per atom (fcc: 12 within 3 Å at a=3.6)."""
-    descriptor = RdfDescriptor(r_cut=3.0, n_bins=15, smearing=0.0)
+    descriptor = RdfDescriptor(r_cut=3.0, n_bins=15, smearing=0.0, composition="none")
     row = descriptor.featurize(make_dataset([bulk("Cu", "fcc", a=3.6, cubic=True)]))[0]
     edges = np.linspace(0.0, 3.0, 16)
     shell = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
     assert np.sum(row * shell) == pytest.approx(12.0)
-    smeared = RdfDescriptor(r_cut=3.0, n_bins=15, smearing=0.05).featurize(make_dataset([bulk("Cu", "fcc", a=3.6)]))
+    smeared = RdfDescriptor(r_cut=3.0, n_bins=15, smearing=0.05, composition="none")
+    smeared = smeared.featurize(make_dataset([bulk("Cu", "fcc", a=3.6)]))
     assert np.sum(smeared[0] * shell) == pytest.approx(12.0, rel=1e-6)
 
 
 def test_rdf_and_soap_have_one_block_per_element_pair():
     structures = [feo(0)]
-    assert len(RdfDescriptor(n_bins=10).fit(make_dataset(structures)).feature_labels()) == 3 * 10
-    soap = SoapDescriptor().fit(make_dataset(structures))
+    assert len(RdfDescriptor(n_bins=10, composition="none").fit(make_dataset(structures)).feature_labels()) == 3 * 10
+    soap = SoapDescriptor(centres="all", composition="none").fit(make_dataset(structures))
     labels = soap.feature_labels()
     assert {label.split("_")[1] for label in labels} == {"O-O", "O-Fe", "Fe-Fe"}
     assert len(labels) == len(set(labels)) == 180
+    per_centre = SoapDescriptor(composition="none").fit(make_dataset(structures)).feature_labels()
+    assert len(per_centre) == len(set(per_centre)) == 2 * 180  # one block per centre species
+    assert {label.split("@")[1] for label in per_centre} == {"O", "Fe"}
 
 
 def test_species_dependent_labels_need_species_or_fit():
@@ -219,7 +224,11 @@ def test_species_dependent_labels_need_species_or_fit():
         SoapDescriptor().feature_labels()
     with pytest.raises(RuntimeError, match="species"):
         RdfDescriptor().feature_labels()
-    assert len(RdfDescriptor(species=["O", "Fe"], n_bins=5).feature_labels()) == 15
+    assert len(RdfDescriptor(species=["O", "Fe"], n_bins=5, composition="none").feature_labels()) == 15
+    assert RdfDescriptor(species=["O", "Fe"], n_bins=5, composition="fractions").feature_labels()[15:] == [
+        "fraction_O",
+        "fraction_Fe",
+    ]
 
 
 def test_neighbor_pairs_match_ase_neighbor_list():
@@ -318,7 +327,7 @@ def test_corrupt_cache_is_recomputed(monkeypatch, mixed_dataset):
     second = compute_features(mixed_dataset, "rdf", {"n_bins": 9})
     assert calls == [len(mixed_dataset)]
     np.testing.assert_array_equal(first.X, second.X)
-    assert read_npz(path)["features"].shape == (8, 3 * 9)  # rewritten
+    assert read_npz(path)["features"].shape == (8, len(RdfDescriptor(n_bins=9).fit(mixed_dataset).feature_labels()))
 
 
 def test_cache_keys_follow_dataset_descriptor_params_and_version(monkeypatch, mixed_dataset):
@@ -396,3 +405,91 @@ def test_standardise_gives_scikit_learns_z_scores_bit_for_bit(rng):
     X, kept, _, _ = standardise(raw, ["normal", "lognormal", "tiny", "steps"])
     assert len(kept) == 4
     assert X.tobytes() == StandardScaler().fit_transform(raw).astype(np.float32).tobytes()
+
+
+# --- composition-aware soap and rdf ---------------------------------------------------------------------------------
+
+
+def fe_rich(seed: int = 0) -> Atoms:
+    """Rocksalt like feo() with one O swapped for Fe: the same structure type, another composition."""
+    atoms = feo(seed)
+    atoms.numbers[np.flatnonzero(atoms.numbers == 8)[0]] = 26
+    return atoms
+
+
+@pytest.mark.parametrize("family", ["soap", "rdf"])
+def test_same_structure_type_other_composition_differs_in_the_composition_block(family):
+    descriptor = DESCRIPTORS.get(family)()
+    X = descriptor.featurize(make_dataset([feo(0), fe_rich(0)]))
+    labels = descriptor.feature_labels()
+    block = columns(labels, magpie_labels())
+    np.testing.assert_allclose(X[:, block], magpie_table([atoms_composition(feo()), atoms_composition(fe_rich())]))
+    assert not np.allclose(X[0, block], X[1, block])
+
+
+def test_soap_blocks_are_per_centre_species_weighted_by_fraction():
+    """Each block is dscribe's inner average over that species' atoms, times the species' fraction."""
+    atoms = fe_rich(1)
+    descriptor = SoapDescriptor(composition="none").fit(make_dataset([atoms]))
+    row = descriptor.featurize(make_dataset([atoms]))[0]
+    size = descriptor._soap_.get_number_of_features()
+    for k, z in enumerate((8, 26)):  # O then Fe: ordered by atomic number
+        centres = np.flatnonzero(atoms.numbers == z)
+        expected = descriptor._soap_.create(atoms, centers=centres.tolist()) * len(centres) / len(atoms)
+        np.testing.assert_allclose(row[k * size : (k + 1) * size], np.ravel(expected), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("family", ["soap", "rdf"])
+def test_one_element_pools_keep_their_structural_features(family):
+    """A unary pool: per-species centres are all centres, and every composition column is constant and dropped."""
+    dataset = make_dataset([fe(s) for s in range(4)] + [fe(9, a=2.95)])
+    old = {"soap": {"centres": "all", "composition": "none"}, "rdf": {"composition": "none"}}[family]
+    new, before = compute_features(dataset, family, cache=False), compute_features(dataset, family, old, cache=False)
+    np.testing.assert_array_equal(new.X, before.X)
+    assert set(magpie_labels()) <= set(new.dropped)
+    assert new.labels == before.labels
+
+
+def test_rdf_smearing_is_cut_at_four_sigma_and_keeps_the_neighbour_count():
+    descriptor = RdfDescriptor(r_cut=3.0, n_bins=30, smearing=0.05, composition="none")
+    row = descriptor.featurize(make_dataset([bulk("Cu", "fcc", a=3.6, cubic=True)]))[0]
+    centres = np.linspace(0.05, 2.95, 30)
+    assert np.all(row[np.abs(centres - 3.6 / np.sqrt(2)) > 0.05 * 4 + 0.05] == 0.0)  # no erf tails far away
+    shell = 4.0 / 3.0 * np.pi * (np.linspace(0.1, 3.0, 30) ** 3 - np.linspace(0.0, 2.9, 30) ** 3)
+    assert np.sum(row * shell) == pytest.approx(12.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("family", ["soap", "rdf"])
+def test_composition_options_are_declared_checked_and_in_the_cache_key(family, mixed_dataset):
+    spec = {option.name: option for option in DESCRIPTORS.spec(family).options}
+    assert spec["composition"].choices == ("magpie", "fractions", "none") and spec["composition"].help
+    with pytest.raises(ValueError, match="composition"):
+        DESCRIPTORS.get(family)(composition="oxides").fit(mixed_dataset)
+    keys = {cache_file(mixed_dataset, family, {"composition": c}) for c in ("magpie", "fractions", "none")}
+    assert len(keys) == 3
+    old_params = {k: v for k, v in DESCRIPTORS.get(family)().params().items() if k not in ("composition", "centres")}
+    stale = features_module.cache_key(mixed_dataset.fingerprint(), family, old_params, 1)
+    assert stale not in cache_file(mixed_dataset, family).name  # version-1 files are never read again
+
+
+@pytest.mark.slow
+def test_tio2_aenet_energy_is_linear_in_the_new_descriptors(shared_datasets):
+    """On the real multi-stoichiometry Ti-O set, composition is carried: a ridge fit of energy per atom (5-fold CV)
+    on the new rdf is far better than on the old, and per-species soap beats the all-centres average."""
+    from sklearn.linear_model import RidgeCV
+    from sklearn.model_selection import KFold, cross_val_predict
+
+    from alcore.datasets import load_dataset
+
+    dataset = load_dataset("tio2-aenet")
+    y = dataset.target("energy_per_atom")
+
+    def cv_mae(descriptor, params):
+        X = compute_features(dataset, descriptor, params, cache=False).X
+        model = RidgeCV(alphas=np.logspace(-4, 3, 15))
+        return float(np.mean(np.abs(cross_val_predict(model, X, y, cv=KFold(5, shuffle=True, random_state=0)) - y)))
+
+    rdf_new, rdf_old = cv_mae("rdf", {}), cv_mae("rdf", {"composition": "none"})
+    assert rdf_new < rdf_old / 5, (rdf_new, rdf_old)
+    soap_new, soap_old = cv_mae("soap", {}), cv_mae("soap", {"centres": "all", "composition": "none"})
+    assert soap_new < soap_old, (soap_new, soap_old)

@@ -161,3 +161,13 @@ def test_summary_groups_runs_that_differ_only_in_strategy_and_seed():
     assert len(curves) == 7 * 2 and set(curves["batch_size"]) == {5, 10}
     empty_summary, empty_curves = summarise_sweep(configs, {})
     assert empty_summary.empty and empty_curves.empty
+
+
+def test_a_sweep_sets_the_energy_reference_in_its_base_table():
+    doc = {"sweep": {"datasets": ["Si"], "strategies": ["random"], "seeds": 1},
+           "base": {"energy_reference": "given", "energy_reference_params": {"energies": {"Si": -5.4}}}}  # fmt: skip
+    grid = parse_grid(doc, "x.toml")
+    assert {r.energy_reference for r in grid.runs} == {"given"}
+    doc["base"] = {"energy_reference": "formation"}
+    with pytest.raises(GridError, match="unknown energy reference 'formation'"):
+        parse_grid(doc, "x.toml")
