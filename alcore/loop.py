@@ -30,7 +30,8 @@ from alcore.splits import Split, make_split
 from alcore.strategies import PoolView, select
 from alcore.structures import Structures
 
-__all__ = ["PROBLEM_FIELDS", "Model", "Problem", "RoundRecord", "RunState", "branch", "prepare", "run", "fit_model", "start", "step"]
+__all__ = ["PROBLEM_FIELDS", "Model", "Problem", "RoundRecord", "RunState", "branch", "fit_model", "prepare", "run",
+           "start", "step"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -212,7 +213,8 @@ def fit_committee(config: RunConfig, X: np.ndarray, y: np.ndarray, round_index: 
 @dataclass(frozen=True, eq=False)
 class Model:
     """A committee trained on top of an energy reference (``alcore.references``): predictions in the target's own
-    units, the reference's per-element baseline added back. ``reference_name`` is the resolved name (``auto`` decided)."""
+    units, the reference's per-element baseline added back. ``reference_name`` is the resolved name (``auto``
+    decided)."""
 
     committee: object
     reference: object

@@ -104,8 +104,9 @@ class GivenReference:
 
 REFERENCES.add("none", NoReference, display_name="none (absolute energies)")
 REFERENCES.add("fitted", FittedReference, display_name="fitted per-element energies (labelled set)")
+ENERGIES_HELP = 'element -> energy in eV/atom, e.g. {"Ti": -1604.6, "O": -432.5}'
 REFERENCES.add("given", GivenReference, display_name="given per-element energies",
-               options={"energies": Option(help="element -> energy in eV/atom, e.g. {\"Ti\": -1604.6, \"O\": -432.5}")})  # fmt: skip
+               options={"energies": Option(help=ENERGIES_HELP)})
 
 
 def check_energies(energies: Mapping | None) -> dict[str, float]:

@@ -153,7 +153,8 @@ the Compare page runs the full experiment.
     )
     st.selectbox("Compare random with", STRATEGY_NAMES[1:], key="learn_rival")
     rival = st.session_state["learn_rival"]
-    st.plotly_chart(learning_curve_figure(lesson_curves(dataset, seed, reference, rival, problem), units), key="learn_curve_chart")
+    curves = lesson_curves(dataset, seed, reference, rival, problem)
+    st.plotly_chart(learning_curve_figure(curves, units), key="learn_curve_chart")
 
 st.markdown("### 7. Try it yourself")
 links = st.columns(2)

@@ -40,11 +40,12 @@ def run_settings(targets: list[str], descriptors: list[str], strategies: list[st
     ]
 
 
+# Explore keys an option must not take over
 RESERVED = ("dataset", "target", "descriptor", "energy_reference", "reference_energies", "strategy", "n_initial",
-            "batch_size", "budget", "members", "epochs", "hidden", "lr", "seed", "colour_by", "show_test", "show_random", "show_baseline", "n_rounds",
-            "autoplay_seconds", "autoplay", "round", "step", "run_n", "reset", "explore", "explore_run", "inspect_pick",
-            "inspect_index", "map", "map_start", "map_loading", "branch", "branch_strategy", "branch_batch",
-            "curve", "parity", "std_hist", "std_error", "calibration")  # Explore keys an option must not take over
+            "batch_size", "budget", "members", "epochs", "hidden", "lr", "seed", "colour_by", "show_test",
+            "show_random", "show_baseline", "n_rounds", "autoplay_seconds", "autoplay", "round", "step", "run_n",
+            "reset", "explore", "explore_run", "inspect_pick", "inspect_index", "map", "map_start", "map_loading",
+            "branch", "branch_strategy", "branch_batch", "curve", "parity", "std_hist", "std_error", "calibration")
 
 
 def view_settings() -> list[Setting]:

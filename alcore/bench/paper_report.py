@@ -435,7 +435,8 @@ def markdown(doc: dict[str, Any], meta: dict[str, Any], figures: dict[str, str])
         "worse in every case; (2) reproduced when diversity is significantly better than random (CI above 0 and "
         "paired Wilcoxon p < 0.05) with 10.9 % inside or below the CI; partly when better but not significantly or "
         "by less; (3) reproduced when diversity needs >= 5 % fewer labels than random to reach random's final MAE, "
-        "partly when 0-5 %, cases where labels saved is not comparable count neither way; (4) reproduced when every system takes < 4 h and < 8 GB.",
+        "partly when 0-5 %, cases where labels saved is not comparable count neither way; (4) reproduced when every "
+        "system takes < 4 h and < 8 GB.",
     ]
     if "improvement" in figures:
         parts += ["", f"![improvement vs random]({figures['improvement']})"]

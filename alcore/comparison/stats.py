@@ -12,8 +12,15 @@ from scipy.stats import mannwhitneyu, wilcoxon
 from scipy.stats import t as student_t
 
 from alcore.comparison.grid import RunResult
-from alcore.comparison.labels_saved import RTOL, WHOLE_POOL, final_labelled, same_final_sets, saving, target_noise
-from alcore.comparison.labels_saved import labels_to_reach  # noqa: F401  (its home before labels_saved existed)
+from alcore.comparison.labels_saved import (
+    RTOL,
+    WHOLE_POOL,
+    final_labelled,
+    labels_to_reach,  # noqa: F401  (its home before labels_saved existed)
+    same_final_sets,
+    saving,
+    target_noise,
+)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+
 import numpy as np
 from ase import Atoms
 

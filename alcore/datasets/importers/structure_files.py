@@ -23,8 +23,15 @@ import numpy as np
 import pandas as pd
 from ase import Atoms
 
-from alcore.datasets.archive import (SIDECAR, Member, archive_kind, is_poscar_name, read_collection, read_file,
-                                    relative_ids)
+from alcore.datasets.archive import (
+    SIDECAR,
+    Member,
+    archive_kind,
+    is_poscar_name,
+    read_collection,
+    read_file,
+    relative_ids,
+)
 from alcore.datasets.base import Dataset, DatasetError
 from alcore.datasets.importers import IMPORTERS, default_name
 from alcore.datasets.records import MAX_ATOMS, Record, build_dataset, check_structure_count
