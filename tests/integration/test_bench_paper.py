@@ -68,7 +68,8 @@ def test_report_has_its_sections_and_links_only_existing_files(out, chosen):
 
 def test_curves_csv_holds_every_run_and_round(out):
     curves = pd.read_csv(out / "curves.csv")
-    assert list(curves.columns) == ["dataset", "descriptor", *CURVE_COLUMNS]
+    assert list(curves.columns) == ["dataset", "descriptor", "energy_reference", *CURVE_COLUMNS]
+    assert set(curves.energy_reference) == {"none"}  # Si has one element: auto resolves to none, run once
     assert len(curves) == 2 * len(STRATEGIES) * 2 * 2  # descriptors x strategies x seeds x rounds (30, 45)
     assert sorted(curves.n_labels.unique()) == [30, 45]
     speed = pd.read_csv(out / "speed_curves.csv")
