@@ -243,7 +243,7 @@ def fit_model(config: RunConfig, problem: Problem, rows: np.ndarray, y: np.ndarr
 
     composition = problem.structures.composition
     name = resolve(config, composition)
-    reference = make_reference(config, composition)
+    reference = make_reference(config, name)
     if name != "none":
         reference.fit(composition.take(rows), y)
     model = Model(committee=None, reference=reference, reference_name=name, problem=problem)

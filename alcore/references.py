@@ -194,9 +194,8 @@ def describe_choice(config: Any, composition: Composition | None) -> str:
     return f"{name} (auto: {why})"
 
 
-def make_reference(config: Any, composition: Composition | None):
-    """An unfitted reference for ``config`` (``auto`` resolved); its options checked against the spec."""
-    name = resolve(config, composition)
+def make_reference(config: Any, name: str):
+    """An unfitted reference ``name`` (what ``resolve`` gave for ``config``); options checked against the spec."""
     params = config.energy_reference_params if name == config.energy_reference else {}
     return REFERENCES.get(name)(**REFERENCES.spec(name).check_options(params))
 

@@ -83,7 +83,7 @@ def test_given_reference_names_a_missing_element():
     config = RunConfig(energy_reference="given", energy_reference_params={"energies": {"Si": -5.4}})
     comp = Composition.from_symbols([["Si", "C"]])
     with pytest.raises(ValueError, match="no value for C"):
-        make_reference(config, comp).fit(comp, np.zeros(1))
+        make_reference(config, resolve(config, comp)).fit(comp, np.zeros(1))
 
 
 @pytest.mark.parametrize(("changes", "message"), [
